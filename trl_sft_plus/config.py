@@ -1,0 +1,198 @@
+"""`SFTPlusConfig`: TRL's `SFTConfig` plus three groups of fields (data quality, repetition, generation validation)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from transformers.utils import is_torch_bf16_gpu_available, is_torch_xla_available
+from trl import SFTConfig
+
+logger = logging.getLogger(__name__)
+
+
+def has_accelerator() -> bool:
+    """A device worth gradient checkpointing for: CUDA, XPU, XLA or MPS."""
+    xpu = getattr(torch, "xpu", None)
+    return (
+        torch.cuda.is_available()
+        or is_torch_xla_available()
+        or (xpu is not None and xpu.is_available())
+        or torch.backends.mps.is_available()
+    )
+
+
+@dataclass
+class SFTPlusConfig(SFTConfig):
+    r"""
+    Configuration for [`SFTPlusTrainer`]: every field of `trl.SFTConfig`, with the same meaning and defaults, plus:
+
+    Parameters:
+        > Device defaults
+
+        gradient_checkpointing (`bool` or `None`, defaults to `None`):
+            `None` keeps TRL's default (on) where a bf16-capable accelerator is present and turns it off on CPU, where
+            it only costs time. `bf16` left unset likewise resolves to off on CPU instead of failing.
+
+        > Data quality (before tokenization)
+
+        quality_filtering (`bool`, defaults to `True`): run the filter pipeline on the raw training rows.
+        quality_filters (`list[str]`, *optional*): filter names; `None` uses `trl_sft_plus.quality.DEFAULT_FILTERS`.
+        quality_filter_kwargs (`dict`, *optional*): per-filter thresholds, `{"filter_name": {"param": value}}`.
+        quality_strict (`bool`, defaults to `False`): raise on a structurally invalid row instead of dropping it.
+        quality_filter_eval (`bool`, defaults to `False`): filter the eval datasets too.
+
+        > Repetition
+
+        repetition_monitor (`bool`, defaults to `True`): generate from fixed prompts during training and log `rep/*`.
+        repetition_monitor_steps (`int`, defaults to `100`): steps between two monitor checks.
+        repetition_monitor_max_overhead (`float`, defaults to `0.02`): skip a check that would push the monitor's
+            share of training wall time above this fraction.
+        repetition_prompts (`list[str]`, *optional*): monitor prompts; `None` uses the built-in set.
+        repetition_max_new_tokens (`int`, defaults to `64`).
+        repetition_stop_metric / repetition_stop_threshold / repetition_stop_patience: stop training when the metric
+            stays above the threshold for `patience` checks in a row (off while the threshold is `None`).
+        eos_preflight (`bool`, defaults to `True`) and eos_preflight_fix (`bool`, defaults to `True`): check at start
+            that the model can learn to stop, and repair the settings where the repair is unambiguous.
+        unlikelihood_alpha (`float`, defaults to `0.0`): weight of the token-level unlikelihood loss; 0 is plain SFT.
+        unlikelihood_window (`int`, *optional*): how many previous tokens count as candidates; `None` is all.
+
+        > Generation validation (at every evaluation)
+
+        generation_validation (`bool`, defaults to `True`): add `eval_gen_*` metrics to every evaluation.
+        validation_prompts_file (`str`, *optional*): JSONL prompts; `None` uses the prompts of the eval dataset.
+        validation_max_prompts (`int`, defaults to `32`), validation_max_new_tokens (`int`, defaults to `128`),
+        validation_batch_size (`int`, defaults to `8`), validation_scorers (`list[str]`, *optional*),
+        validation_save_generations (`bool`, defaults to `True`).
+
+        > Decoding shared by the monitor and the validator
+
+        generation_do_sample (`bool`, defaults to `False`), generation_temperature (`float`, defaults to `1.0`),
+        generation_top_p (`float`, defaults to `1.0`).
+    """
+
+    _VALID_DICT_FIELDS = SFTConfig._VALID_DICT_FIELDS + ["quality_filter_kwargs"]
+
+    gradient_checkpointing: bool | None = field(
+        default=None,
+        metadata={
+            "help": "Enable gradient checkpointing to trade compute for memory. `None` (default) turns it on where a "
+            "bf16-capable accelerator is present, like TRL, and off on CPU."
+        },
+    )
+
+    # Data quality
+    quality_filtering: bool = field(
+        default=True, metadata={"help": "Filter the raw training rows before tokenization and report every drop."}
+    )
+    quality_filters: list[str] | None = field(
+        default=None,
+        metadata={"help": "Names of the quality filters to run; `None` runs the default set for SFT data."},
+    )
+    quality_filter_kwargs: dict[str, Any] | str | None = field(
+        default=None,
+        metadata={"help": 'Per-filter thresholds as `{"filter_name": {"param": value}}` (JSON on the command line).'},
+    )
+    quality_strict: bool = field(
+        default=False,
+        metadata={"help": "Raise on a structurally invalid row (naming its index and field) instead of dropping it."},
+    )
+    quality_filter_eval: bool = field(
+        default=False, metadata={"help": "Also filter the eval datasets (by default only training rows are filtered)."}
+    )
+
+    # Repetition
+    repetition_monitor: bool = field(
+        default=True,
+        metadata={"help": "Generate from fixed prompts during training and log repetition metrics under `rep/`."},
+    )
+    repetition_monitor_steps: int = field(default=100, metadata={"help": "Training steps between monitor checks."})
+    repetition_monitor_max_overhead: float = field(
+        default=0.02,
+        metadata={"help": "Skip a monitor check that would raise its share of training wall time above this."},
+    )
+    repetition_prompts: list[str] | None = field(
+        default=None, metadata={"help": "Prompts the monitor generates from; `None` uses the built-in set."}
+    )
+    repetition_max_new_tokens: int = field(default=64, metadata={"help": "New tokens per monitor generation."})
+    repetition_stop_metric: str = field(
+        default="seq_rep_4", metadata={"help": "Monitor metric that early stopping watches (higher is worse)."}
+    )
+    repetition_stop_threshold: float | None = field(
+        default=None, metadata={"help": "Stop training when the stop metric exceeds this; `None` never stops."}
+    )
+    repetition_stop_patience: int = field(
+        default=3, metadata={"help": "Consecutive checks above the threshold before training stops."}
+    )
+    eos_preflight: bool = field(
+        default=True, metadata={"help": "Check at start that the labels let the model learn to emit EOS."}
+    )
+    eos_preflight_fix: bool = field(
+        default=True, metadata={"help": "Repair EOS label masking where the repair is unambiguous (logged)."}
+    )
+    unlikelihood_alpha: float = field(
+        default=0.0,
+        metadata={"help": "Weight of the token-level unlikelihood loss (Welleck et al. 2019); 0 is plain SFT."},
+    )
+    unlikelihood_window: int | None = field(
+        default=None, metadata={"help": "Previous tokens that count as negative candidates; `None` is all of them."}
+    )
+
+    # Generation validation
+    generation_validation: bool = field(
+        default=True, metadata={"help": "Generate at every evaluation and add `eval_gen_*` metrics."}
+    )
+    validation_prompts_file: str | None = field(
+        default=None,
+        metadata={"help": "JSONL file of validation prompts; `None` uses the prompts of the eval dataset."},
+    )
+    validation_max_prompts: int = field(default=32, metadata={"help": "Most prompts generated per evaluation."})
+    validation_max_new_tokens: int = field(default=128, metadata={"help": "New tokens per validation generation."})
+    validation_batch_size: int = field(default=8, metadata={"help": "Prompts per generation batch."})
+    validation_scorers: list[str] | None = field(
+        default=None,
+        metadata={"help": "Scorers applied to every validation sample; `None` uses repetition and eos (task and "
+        "reference scorers apply to rows that carry a `task` or `reference`)."},
+    )
+    validation_save_generations: bool = field(
+        default=True, metadata={"help": "Write each evaluation's generations as JSONL into `output_dir`."}
+    )
+
+    # Decoding shared by the monitor and the validator
+    generation_do_sample: bool = field(default=False, metadata={"help": "Sample instead of greedy decoding."})
+    generation_temperature: float = field(default=1.0, metadata={"help": "Sampling temperature."})
+    generation_top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling probability mass."})
+
+    def __post_init__(self) -> None:
+        # TRL's defaults assume a GPU: bf16 unset means on (which TrainingArguments rejects without a bf16 device) and
+        # gradient checkpointing is on. Only values the user left unset are changed, and the change is logged once.
+        changed = []
+        bf16_device = self.use_cpu or is_torch_bf16_gpu_available() or is_torch_xla_available()
+        if self.bf16 is None and not self.fp16 and not bf16_device:
+            self.bf16 = False
+            changed.append("bf16=False")
+        if self.gradient_checkpointing is None:
+            self.gradient_checkpointing = has_accelerator() and not self.use_cpu
+            if not self.gradient_checkpointing:
+                changed.append("gradient_checkpointing=False")
+        if changed:
+            logger.warning("trl-sft-plus: no accelerator for TRL's GPU defaults, so %s.", ", ".join(changed))
+        super().__post_init__()
+        if self.unlikelihood_alpha < 0:
+            raise ValueError(f"unlikelihood_alpha must be >= 0, got {self.unlikelihood_alpha}")
+        if not 0 <= self.repetition_monitor_max_overhead <= 1:
+            raise ValueError("repetition_monitor_max_overhead must be a fraction between 0 and 1")
+        if self.repetition_monitor_steps < 1:
+            raise ValueError("repetition_monitor_steps must be >= 1")
+
+    def plus_features_off(self) -> bool:
+        """True when every addition is switched off, so the trainer behaves exactly like `trl.SFTTrainer`."""
+        return not (
+            self.quality_filtering
+            or self.repetition_monitor
+            or self.eos_preflight
+            or self.generation_validation
+            or self.unlikelihood_alpha
+        )

@@ -1,0 +1,190 @@
+"""One batched generator for the repetition monitor, the validator and the eval harness.
+
+Prompts are sorted by length and cut into batches once, globally; under several processes each rank takes whole
+batches round-robin and the results are gathered on every rank. A batch therefore holds the same rows, with the same
+left padding, whatever the number of processes, so 1-process and N-process runs produce the same tokens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+Messages = list[dict[str, str]]
+Prompt = str | Messages
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Decoding settings shared by every caller; greedy by default so that runs are comparable."""
+
+    max_new_tokens: int = 128
+    batch_size: int = 8
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+    seed: int = 0
+    use_chat_template: bool | None = None  # None: use it when the tokenizer has one
+
+    def __post_init__(self) -> None:
+        if self.max_new_tokens < 1 or self.batch_size < 1:
+            raise ValueError(f"max_new_tokens and batch_size must be >= 1, got {self.max_new_tokens}, {self.batch_size}")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One prompt's continuation. `finished` is True when the model emitted EOS before the token limit."""
+
+    index: int
+    prompt: Prompt
+    completion: str
+    prompt_token_ids: list[int] = field(repr=False)
+    completion_token_ids: list[int] = field(repr=False)
+    finished: bool
+
+    @property
+    def user_text(self) -> str:
+        """The last user turn of a conversational prompt, or the prompt itself."""
+        if isinstance(self.prompt, str):
+            return self.prompt
+        users = [m["content"] for m in self.prompt if m.get("role") == "user"]
+        return users[-1] if users else ""
+
+
+def as_messages(prompt: Prompt) -> Messages:
+    return [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
+
+
+def encode_prompt(tokenizer: PreTrainedTokenizerBase, prompt: Prompt, use_chat_template: bool | None) -> list[int]:
+    """Token ids of a prompt, rendered with the chat template (generation prompt added) when there is one."""
+    if use_chat_template is None:
+        use_chat_template = bool(tokenizer.chat_template)
+    if use_chat_template:
+        ids = tokenizer.apply_chat_template(as_messages(prompt), add_generation_prompt=True, tokenize=True)
+        return list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids)
+    if not isinstance(prompt, str):
+        prompt = "\n".join(m["content"] for m in prompt)
+    return tokenizer(prompt, add_special_tokens=True)["input_ids"]
+
+
+def eos_token_ids(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> list[int]:
+    ids = model.generation_config.eos_token_id if model.generation_config is not None else None
+    ids = [] if ids is None else [ids] if isinstance(ids, int) else list(ids)
+    if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in ids:
+        ids.append(tokenizer.eos_token_id)
+    return ids
+
+
+def plan_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices grouped into batches of similar length, longest first, so little padding is wasted."""
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+@contextlib.contextmanager
+def generation_mode(model: torch.nn.Module) -> Iterator[None]:
+    """Eval mode, no grad and a forked RNG; train mode and every RNG state come back afterwards."""
+    was_training = model.training
+    devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices), torch.no_grad():
+        model.eval()
+        try:
+            yield
+        finally:
+            model.train(was_training)
+
+
+def _generate_batch(
+    model: PreTrainedModel,
+    prompt_ids: list[list[int]],
+    pad_id: int,
+    eos_ids: list[int],
+    settings: GenerationSettings,
+    seed: int,
+) -> list[tuple[list[int], bool]]:
+    width = max(len(ids) for ids in prompt_ids)
+    input_ids = torch.full((len(prompt_ids), width), pad_id, dtype=torch.long)
+    attention_mask = torch.zeros_like(input_ids)
+    for row, ids in enumerate(prompt_ids):  # left padding: every prompt ends where generation starts
+        input_ids[row, width - len(ids) :] = torch.tensor(ids)
+        attention_mask[row, width - len(ids) :] = 1
+    sampling: dict[str, Any] = {"do_sample": settings.do_sample}
+    if settings.do_sample:
+        torch.manual_seed(seed)
+        sampling.update(temperature=settings.temperature, top_p=settings.top_p, top_k=settings.top_k or None)
+    else:
+        sampling.update(temperature=None, top_p=None, top_k=None)
+    output = model.generate(
+        input_ids=input_ids.to(model.device),
+        attention_mask=attention_mask.to(model.device),
+        max_new_tokens=settings.max_new_tokens,
+        pad_token_id=pad_id,
+        eos_token_id=eos_ids,
+        use_cache=True,
+        **sampling,
+    )
+    results = []
+    for row in output[:, width:].tolist():
+        cut = next((i for i, token in enumerate(row) if token in eos_ids), None)
+        results.append((row if cut is None else row[:cut], cut is not None))
+    return results
+
+
+def generate(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: Sequence[Prompt],
+    settings: GenerationSettings | None = None,
+    *,
+    accelerator: Any = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Generation]:
+    """Generate one continuation per prompt, batched with left padding and a KV cache.
+
+    With an `accelerator` running several processes, every rank must call this with the same prompts; each generates
+    its share of the batches and every rank receives all generations, in prompt order. `progress` is called with the
+    number of prompts finished after each local batch.
+    """
+    settings = settings or GenerationSettings()
+    if not prompts:
+        return []
+    encoded = [encode_prompt(tokenizer, prompt, settings.use_chat_template) for prompt in prompts]
+    if any(not ids for ids in encoded):
+        empty = [i for i, ids in enumerate(encoded) if not ids]
+        raise ValueError(f"Prompts {empty} encode to no tokens.")
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    eos_ids = eos_token_ids(model, tokenizer)
+    batches = plan_batches([len(ids) for ids in encoded], settings.batch_size)
+    rank, world = (accelerator.process_index, accelerator.num_processes) if accelerator is not None else (0, 1)
+
+    local: list[tuple[int, list[int], bool]] = []
+    with generation_mode(model):
+        for batch_number in range(rank, len(batches), world):
+            batch = batches[batch_number]
+            seed = settings.seed + batch_number  # per batch, so sampling does not depend on the number of ranks
+            outputs = _generate_batch(model, [encoded[i] for i in batch], pad_id, eos_ids, settings, seed)
+            local.extend((i, ids, finished) for i, (ids, finished) in zip(batch, outputs, strict=True))
+            if progress is not None:
+                progress(len(batch))
+    if world > 1:
+        from accelerate.utils import gather_object
+
+        local = gather_object(local)
+    local.sort(key=lambda item: item[0])
+    return [
+        Generation(
+            index=i,
+            prompt=prompts[i],
+            completion=tokenizer.decode(ids, skip_special_tokens=True),
+            prompt_token_ids=encoded[i],
+            completion_token_ids=ids,
+            finished=finished,
+        )
+        for i, ids, finished in local
+    ]

