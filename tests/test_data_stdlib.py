@@ -1,0 +1,167 @@
+"""The standard-library code rows: tutorial-style prompts, fenced sources that parse, deterministic, cached."""
+
+from __future__ import annotations
+
+import ast
+import json
+import textwrap
+
+import pytest
+
+from trl_sft_plus.data import load_rows
+from trl_sft_plus.data import stdlib_code as sc
+from trl_sft_plus.validation.scorers import extract_code
+
+FAKE_MODULE = textwrap.dedent(
+    '''
+    """A module."""
+    import functools
+
+
+    def add(a, b):
+        """Return the sum of a and b."""
+        return a + b
+
+
+    def undocumented():
+        return 1
+
+
+    class Stack:
+        """A last-in, first-out container.
+
+        Longer description.
+        """
+
+        @functools.lru_cache(maxsize=None)
+        def peek(self):
+            """Return the top item
+            without removing it.
+            """
+            return self.items[-1]
+
+        def __len__(self):
+            """D.__len__() -> int"""
+            return 0
+
+
+    if True:
+        def platform_helper():
+            """HTTP helper for this platform."""
+            return None
+
+
+    def twin(a, b):
+        """Return the sum of a and b."""
+        return b + a
+    '''
+)
+
+
+@pytest.fixture(scope="module")
+def cache_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def built(cache_home):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TRL_SFT_PLUS_CACHE", str(cache_home))
+        return sc.build_stdlib_dataset()
+
+
+def test_at_least_5000_rows_in_tutorial_style(built):
+    assert len(built) >= 5000
+    assert built.column_names == ["messages", "source"]
+    for row in built:
+        prompt, answer = (m["content"] for m in row["messages"])
+        assert prompt.startswith(("# write a function that ", "# write a class that ")), prompt
+        assert prompt.endswith(" in python") and not prompt.endswith(". in python"), prompt
+        assert answer.startswith("```python\n") and answer.endswith("\n```")
+        assert ":" in row["source"]
+
+
+def test_every_code_row_parses_fits_and_defines_one_thing(built):
+    for row in built:
+        code, closed = extract_code(row["messages"][1]["content"])
+        assert closed
+        tree = ast.parse(code)
+        assert len(tree.body) == 1 and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        assert len(code.splitlines()) <= sc.MAX_LINES and len(code.rstrip("\n")) <= sc.MAX_CHARS
+
+
+def test_no_duplicates_and_no_tests_or_vendored_code(built):
+    prompts = [row["messages"][0]["content"] for row in built]
+    answers = [row["messages"][1]["content"] for row in built]
+    assert len(set(prompts)) == len(prompts)
+    assert len(set(answers)) == len(answers)
+    # a name repeats only for platform variants (`if sys.platform ...: def f` / `else: def f`), with different code
+    assert len(built) - len(set(built["source"])) < 0.01 * len(built)
+    modules = {source.split(":")[0] for source in built["source"]}
+    assert not any(m.split(".")[0] in ("test", "idlelib", "lib2to3", "turtledemo") for m in modules)
+
+
+def test_deterministic_and_cached_with_a_report(built, cache_home, monkeypatch):
+    monkeypatch.setenv("TRL_SFT_PLUS_CACHE", str(cache_home))
+    assert sc.cache_path().parent == cache_home / "datasets"
+    assert sc.cache_path().name == f"python_stdlib_{sc.python_version()}.jsonl"
+    info = json.loads(sc.cache_path().with_suffix(".meta.json").read_text())
+    assert info["rows"] == len(built) and info["builder_version"] == sc.BUILDER_VERSION
+    assert info["skipped"]["no docstring"] > 0
+    fresh = sc.build_stdlib_dataset(cache=False)
+    assert fresh.to_list() == built.to_list()
+    assert sc.build_stdlib_dataset().to_list() == built.to_list()  # from the cache
+    assert load_rows("python-stdlib")[0] == built[0]
+
+
+def test_stale_cache_is_rebuilt(built, cache_home, monkeypatch):
+    monkeypatch.setenv("TRL_SFT_PLUS_CACHE", str(cache_home))
+    meta = sc.cache_path().with_suffix(".meta.json")
+    info = json.loads(meta.read_text())
+    meta.write_text(json.dumps({**info, "builder_version": -1}))
+    sc.cache_path().write_text('{"messages": [], "source": "stale:row"}\n')
+    assert sc.build_stdlib_dataset()[0] == built[0]
+    assert json.loads(meta.read_text())["builder_version"] == sc.BUILDER_VERSION
+
+
+def test_too_few_rows_is_a_clear_error(built, cache_home, monkeypatch):
+    monkeypatch.setenv("TRL_SFT_PLUS_CACHE", str(cache_home))
+    with pytest.raises(sc.StdlibDatasetError, match=r"fewer than min_rows=1000000.*meta\.json"):
+        sc.build_stdlib_dataset(min_rows=1_000_000)
+
+
+def test_mining_a_small_tree_counts_every_skip(tmp_path):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text(FAKE_MODULE)
+    (tmp_path / "test").mkdir()
+    (tmp_path / "test" / "test_x.py").write_text('def f():\n    """Return one value."""\n    return 1\n')
+    (tmp_path / "gen.py").write_text('# Generated by a tool, do not edit.\ndef g():\n    """Return two things."""\n')
+    (tmp_path / "broken.py").write_text("def (:\n")
+    result = sc.mine_stdlib(tmp_path)
+    rows = {row["source"]: row for row in result.rows}
+    assert list(rows) == ["pkg:add", "pkg:Stack", "pkg:Stack.peek", "pkg:platform_helper"]
+    assert rows["pkg:add"]["messages"][0]["content"] == "# write a function that return the sum of a and b in python"
+    assert (
+        rows["pkg:Stack"]["messages"][0]["content"] == "# write a class that a last-in, first-out container in python"
+    )
+    peek = rows["pkg:Stack.peek"]["messages"]
+    assert peek[0]["content"] == "# write a function that return the top item without removing it in python"
+    assert peek[1]["content"].startswith("```python\n@functools.lru_cache(maxsize=None)\ndef peek(self):\n")
+    assert "HTTP helper" in rows["pkg:platform_helper"]["messages"][0]["content"]
+    assert result.skipped == {
+        "no docstring": 1,
+        "summary not a plain sentence": 1,
+        "duplicate prompt": 1,
+        "whole file: generated": 1,
+        "whole file: not valid UTF-8 Python": 1,
+    }
+    assert result.files == 1
+
+
+def test_summary_line_rules():
+    assert sc.summary_line("Return the value.  More here.\n\nDetails.") == ("return the value", None)
+    assert sc.summary_line("Open the file, e.g. a log.") == ("open the file, e.g. a log", None)
+    assert sc.summary_line("URL of the page.") == ("URL of the page", None)
+    assert sc.summary_line(None) == (None, "no docstring")
+    assert sc.summary_line("Stub.") == (None, "summary too short or too long")
+    assert sc.summary_line("f(x) -> y, compute f.") == (None, "summary not a plain sentence")
