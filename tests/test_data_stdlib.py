@@ -118,7 +118,7 @@ def test_stale_cache_is_rebuilt(built, cache_home, monkeypatch):
     monkeypatch.setenv("TRL_SFT_PLUS_CACHE", str(cache_home))
     meta = sc.cache_path().with_suffix(".meta.json")
     info = json.loads(meta.read_text())
-    meta.write_text(json.dumps({**info, "builder_version": -1}))
+    meta.write_text(json.dumps({**info, "builder_version": "an older builder"}))
     sc.cache_path().write_text('{"messages": [], "source": "stale:row"}\n')
     assert sc.build_stdlib_dataset()[0] == built[0]
     assert json.loads(meta.read_text())["builder_version"] == sc.BUILDER_VERSION

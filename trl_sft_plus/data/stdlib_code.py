@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import io
 import json
 import os
@@ -26,7 +27,8 @@ from pathlib import Path
 from datasets import Dataset
 from filelock import FileLock
 
-BUILDER_VERSION = 1
+# The cache is valid for this exact builder: any edit to this file rebuilds it.
+BUILDER_VERSION = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 MAX_LINES = 40
 MAX_CHARS = 1500
 MIN_SUMMARY_CHARS = 10
