@@ -1,0 +1,173 @@
+"""Fact tables for the shipped chat conversations, written for this project (Apache-2.0).
+
+Only stable, uncontroversial facts: capitals without disputed or split seats, exact unit definitions, arithmetic
+that the builder computes, and plain-language definitions written here.
+"""
+
+from __future__ import annotations
+
+# country -> capital
+CAPITALS = {
+    "France": "Paris",
+    "Germany": "Berlin",
+    "Italy": "Rome",
+    "Spain": "Madrid",
+    "Portugal": "Lisbon",
+    "Japan": "Tokyo",
+    "China": "Beijing",
+    "India": "New Delhi",
+    "Canada": "Ottawa",
+    "Australia": "Canberra",
+    "Brazil": "Brasília",
+    "Argentina": "Buenos Aires",
+    "Mexico": "Mexico City",
+    "Egypt": "Cairo",
+    "Kenya": "Nairobi",
+    "Nigeria": "Abuja",
+    "Norway": "Oslo",
+    "Sweden": "Stockholm",
+    "Finland": "Helsinki",
+    "Denmark": "Copenhagen",
+    "Poland": "Warsaw",
+    "Greece": "Athens",
+    "Turkey": "Ankara",
+    "Ireland": "Dublin",
+    "Belgium": "Brussels",
+    "Switzerland": "Bern",
+    "Austria": "Vienna",
+    "Hungary": "Budapest",
+    "the Czech Republic": "Prague",
+    "South Korea": "Seoul",
+    "Thailand": "Bangkok",
+    "Vietnam": "Hanoi",
+    "the Philippines": "Manila",
+    "New Zealand": "Wellington",
+    "Chile": "Santiago",
+    "Peru": "Lima",
+    "Colombia": "Bogotá",
+    "Cuba": "Havana",
+    "Morocco": "Rabat",
+    "Ethiopia": "Addis Ababa",
+    "Ghana": "Accra",
+    "Iceland": "Reykjavik",
+    "Pakistan": "Islamabad",
+    "Ukraine": "Kyiv",
+    "Romania": "Bucharest",
+    "Mongolia": "Ulaanbaatar",
+    "Nepal": "Kathmandu",
+    "Jamaica": "Kingston",
+    "Uruguay": "Montevideo",
+    "Senegal": "Dakar",
+}
+
+# Capitals that are often guessed wrong: the answer names the usual guess.
+CAPITAL_NOTES = {
+    "Canada": "It is in the province of Ontario, not Toronto as many people guess.",
+    "Australia": "Many people guess Sydney, but Canberra was built to be the capital.",
+    "Brazil": "It replaced Rio de Janeiro as the capital in 1960.",
+    "Turkey": "Istanbul is the largest city, but Ankara is the capital.",
+    "Nigeria": "Abuja replaced Lagos as the capital in 1991.",
+    "Switzerland": "Bern is officially called the federal city.",
+    "New Zealand": "Auckland is larger, but Wellington is the capital.",
+    "Morocco": "Casablanca is the largest city, but Rabat is the capital.",
+}
+
+# (question, answer): exact or defined conversions
+UNIT_FACTS = (
+    ("How many centimeters are in a meter?", "There are 100 centimeters in a meter."),
+    ("How many meters are in a kilometer?", "There are 1,000 meters in a kilometer."),
+    ("How many inches are in a foot?", "There are 12 inches in a foot."),
+    ("How many feet are in a mile?", "There are 5,280 feet in a mile."),
+    ("How many centimeters are in an inch?", "One inch is exactly 2.54 centimeters."),
+    ("How many kilometers is a mile?", "One mile is about 1.61 kilometers, or exactly 1.609344 kilometers."),
+    ("How many grams are in a kilogram?", "There are 1,000 grams in a kilogram."),
+    ("How many ounces are in a pound?", "There are 16 ounces in a pound."),
+    ("How many pounds is a kilogram?", "One kilogram is about 2.2 pounds."),
+    ("How many milliliters are in a liter?", "There are 1,000 milliliters in a liter."),
+    ("How many seconds are in an hour?", "There are 3,600 seconds in an hour, because 60 times 60 is 3,600."),
+    ("How many minutes are in a day?", "There are 1,440 minutes in a day, because 24 times 60 is 1,440."),
+    ("How many hours are in a week?", "There are 168 hours in a week, because 7 times 24 is 168."),
+    ("How many days are in a leap year?", "A leap year has 366 days, one more than a common year."),
+    ("How many weeks are in a year?", "A year has 52 weeks and one or two extra days."),
+    ("How many years are in a century?", "A century is 100 years."),
+    ("How many bytes are in a kilobyte?", "A kilobyte is 1,000 bytes; the binary unit, the kibibyte, is 1,024 bytes."),
+    ("How many bits are in a byte?", "A byte has 8 bits."),
+    ("How many square meters are in a hectare?", "A hectare is 10,000 square meters."),
+    ("How many millimeters are in a centimeter?", "There are 10 millimeters in a centimeter."),
+    ("How many cups are in a US pint?", "A US pint is 2 cups."),
+    ("How many yards are in a mile?", "There are 1,760 yards in a mile."),
+    ("How many feet are in a yard?", "There are 3 feet in a yard."),
+    ("How many sides does a hexagon have?", "A hexagon has six sides."),
+    ("How many degrees are in a right angle?", "A right angle is 90 degrees."),
+    ("How many degrees do the angles of a triangle add up to?", "The angles of a triangle add up to 180 degrees."),
+)
+
+CELSIUS_VALUES = (-40, -10, 0, 5, 10, 15, 20, 25, 30, 35, 37, 40, 100)
+
+# word -> (definition, example sentence)
+DEFINITIONS = {
+    "ephemeral": ("lasting for a very short time", "The ephemeral beauty of the sunset was gone in minutes."),
+    "ubiquitous": ("found everywhere", "Smartphones have become ubiquitous in cities."),
+    "candid": ("honest and direct", "She gave a candid answer about her mistakes."),
+    "meticulous": ("very careful and precise about details", "He kept meticulous notes of every experiment."),
+    "resilient": ("able to recover quickly from difficulty", "The resilient town rebuilt after the flood."),
+    "ambiguous": ("open to more than one meaning", "The ambiguous sign confused the drivers."),
+    "benevolent": ("kind and wishing to do good", "The benevolent donor paid for the new library."),
+    "frugal": ("careful not to waste money or resources", "Being frugal, she mended her old coat."),
+    "gregarious": ("fond of company and sociable", "Their gregarious dog greets every visitor."),
+    "meander": ("to follow a winding course", "The river meanders through the valley."),
+    "nostalgia": ("a fond longing for the past", "Old songs fill him with nostalgia."),
+    "pragmatic": (
+        "dealing with things in a practical way",
+        "They took a pragmatic approach and fixed the leak first.",
+    ),
+    "serendipity": ("a lucky discovery made by chance", "Finding the book in a small shop was pure serendipity."),
+    "tenacious": ("holding firmly to a goal without giving up", "The tenacious student solved the puzzle at last."),
+    "verbose": ("using more words than needed", "The verbose report could have been one page."),
+    "lucid": ("clear and easy to understand", "She gave a lucid explanation of the plan."),
+    "mitigate": ("to make something less severe", "Planting trees can mitigate flooding."),
+    "obsolete": ("no longer used because something newer exists", "Fax machines are nearly obsolete."),
+    "plausible": ("seeming reasonable or likely", "His excuse was plausible, so the teacher accepted it."),
+    "reticent": ("unwilling to share thoughts or feelings", "He was reticent about his plans."),
+    "scrutinize": ("to examine very closely", "The editor will scrutinize every sentence."),
+    "tangible": ("real enough to be touched or measured", "The new park is a tangible result of the vote."),
+    "vivid": ("producing strong, clear images in the mind", "She has vivid memories of her first trip."),
+    "wary": ("cautious about possible danger", "The cat was wary of the new dog."),
+    "zealous": ("full of strong enthusiasm", "The zealous fans cheered for hours."),
+    "altruism": ("unselfish concern for the good of others", "Volunteering at the shelter is an act of altruism."),
+    "catalyst": (
+        "something that speeds up a change; in chemistry, a substance that speeds up a reaction without being used up",
+        "The new manager was a catalyst for change.",
+    ),
+    "empathy": ("the ability to understand and share another person's feelings", "Good nurses show empathy."),
+    "hypothesis": (
+        "a proposed explanation that can be tested",
+        "Her hypothesis was that plants grow faster with more light.",
+    ),
+    "inference": (
+        "a conclusion reached from evidence and reasoning",
+        "From the wet streets, we drew the inference that it had rained.",
+    ),
+    "metaphor": (
+        "a figure of speech that describes something as if it were something else",
+        "'Time is a thief' is a metaphor.",
+    ),
+    "paradox": ("a statement that seems to contradict itself but may be true", "'Less is more' is a paradox."),
+    "photosynthesis": (
+        "the process by which plants use sunlight, water and carbon dioxide to make sugar and release oxygen",
+        "Leaves are green because of the chlorophyll used in photosynthesis.",
+    ),
+    "algorithm": ("a step-by-step procedure for solving a problem", "A recipe is a kind of algorithm."),
+    "biodiversity": ("the variety of living things in an area", "Rainforests have high biodiversity."),
+    "inflation": ("a general rise in prices over time", "Inflation means a dollar buys less than it used to."),
+    "democracy": (
+        "a system of government in which citizens choose their leaders by voting",
+        "Elections are central to democracy.",
+    ),
+    "erosion": ("the gradual wearing away of land by water, wind or ice", "Erosion slowly shaped the canyon."),
+    "irony": (
+        "the use of words to mean the opposite of what they say, or an outcome opposite to what was expected",
+        "A traffic officer getting a parking ticket is an example of situational irony.",
+    ),
+    "procrastinate": ("to delay doing something that should be done", "I procrastinate when a task feels too big."),
+}
