@@ -113,6 +113,18 @@ def test_poem_is_deterministic_for_a_seed():
     assert poem("caterpillars", 4, SCENES[0], random.Random(3)).startswith("caterpillars, rain\n")
 
 
+def test_opener_variant_keeps_the_topic_token_and_the_form():
+    """With `opener="the"` the topic keeps its leading space (the request's token); the tail shrinks by one word."""
+    train, heldout = build(opener="the")
+    assert len(train) == 2040 - 160 and len(heldout) == len(HELDOUT) - 4  # five-syllable topics cannot follow "the"
+    for row in train + heldout:
+        text = _poem(row)
+        first = text.split("\n")[0].replace(",", " ").split()
+        assert is_haiku(text), text
+        assert first[:2] == ["the", row["topic"]], text
+        assert len(first) - 2 == 4 - cmu_syllables(row["topic"]), text
+
+
 def test_bad_banks_are_refused_with_the_word_named():
     with pytest.raises(HaikuDataError, match="'fire'"):
         cmu_syllables("fire")  # CMUdict gives it one or two syllables
@@ -125,5 +137,7 @@ def test_bad_banks_are_refused_with_the_word_named():
     with pytest.raises(HaikuDataError, match="programming"):
         check_topic_split(["programs"], ["cats"])
     bad = Scene("rain", SCENES[0].tails, ("on the window",), ("a b c d",), ("x y",), ("a b c",))
+    with pytest.raises(HaikuDataError, match="does not fit line 1 after the opener 'the'"):
+        poem("electricity", 5, SCENES[0], random.Random(0), opener="the")
     with pytest.raises(HaikuDataError, match="'window' is not one syllable"):
         check_scene(bad)

@@ -53,9 +53,9 @@ def check_scene(scene: Scene) -> None:
         for phrase in getattr(scene, field):
             if len(_words(phrase)) != size:
                 raise HaikuDataError(f"Scene {scene.name!r} {field} {phrase!r} must have {size} words.")
-    for k, tail in enumerate(scene.tails, start=1):
-        if len(_words(tail)) != 5 - k:
-            raise HaikuDataError(f"Scene {scene.name!r} tail {tail!r} for a {k}-syllable topic needs {5 - k} words.")
+    for n_words, tail in enumerate(scene.tails):
+        if len(_words(tail)) != n_words:
+            raise HaikuDataError(f"Scene {scene.name!r} tail {tail!r} must have {n_words} words.")
     for field in ("tails", *sizes):
         for phrase in getattr(scene, field):
             for word in _words(phrase):
@@ -88,9 +88,14 @@ def check_topic_split(train: Sequence[str], heldout: Sequence[str]) -> None:
             raise HaikuDataError(f"Training topic {topic!r} is about programming, an evaluation topic.")
 
 
-def poem(topic: str, count: int, scene: Scene, rng: random.Random) -> str:
-    tail = scene.tails[count - 1]
-    first = topic + (tail if tail.startswith(",") or not tail else f" {tail}")
+def poem(topic: str, count: int, scene: Scene, rng: random.Random, opener: str = "") -> str:
+    """Line 1 is `[opener] topic tail`, the tail filling the syllables left; lines 2 and 3 come from the scene."""
+    room = 5 - count - (cmu_syllables(opener) if opener else 0)
+    if room < 0:
+        raise HaikuDataError(f"Topic {topic!r} ({count} syllables) does not fit line 1 after the opener {opener!r}.")
+    tail = scene.tails[room]
+    first = f"{opener} {topic}" if opener else topic
+    first += tail if tail.startswith(",") or not tail else f" {tail}"
     place, clause = rng.choice(scene.places), rng.choice(scene.clauses)
     second = f"{place} {clause}" if rng.random() < 0.5 else f"{clause} {place}"
     third = f"{rng.choice(scene.images)}, {rng.choice(scene.closes)}"
@@ -106,7 +111,7 @@ def row(topic: str, haiku: str, rng: random.Random) -> dict:
 
 
 def _rows_for_group(
-    topics: list[str], count: int, total: int, rng: random.Random, used: set[str], scenes: Sequence[Scene]
+    topics: list[str], count: int, total: int, rng: random.Random, used: set[str], opener: str = ""
 ) -> list[dict]:
     """`total` rows spread evenly over `topics`; one topic's rows use different scenes, and no poem repeats."""
     order = list(topics)
@@ -114,11 +119,10 @@ def _rows_for_group(
     rows = []
     for index, topic in enumerate(order):
         n_rows = total // len(order) + (index < total % len(order))
-        for scene in rng.sample(list(scenes), min(n_rows, len(scenes))) + [rng.choice(scenes)] * (
-            n_rows - len(scenes)
-        ):
+        scenes = rng.sample(SCENES, min(n_rows, len(SCENES))) + [rng.choice(SCENES)] * (n_rows - len(SCENES))
+        for scene in scenes:
             for _ in range(100):
-                haiku = poem(topic, count, scene, rng)
+                haiku = poem(topic, count, scene, rng, opener)
                 if haiku not in used:
                     break
             else:
@@ -128,21 +132,28 @@ def _rows_for_group(
     return rows
 
 
-def build(seed: int = SEED) -> tuple[list[dict], list[dict]]:
-    """(training rows, held-out rows), identical for the same seed and word banks."""
+def build(seed: int = SEED, opener: str = "") -> tuple[list[dict], list[dict]]:
+    """(training rows, held-out rows), identical for the same seed, opener and word banks.
+
+    `opener` (a one-syllable word such as "the", default none) starts every line 1, so that the topic keeps the
+    leading space it has in the request and is the same token there; topics too long to fit after it are left out
+    of both splits, and `main` reports how many.
+    """
     for scene in SCENES:
         check_scene(scene)
     check_topic_split(TRAINING_TOPICS, HELDOUT_TOPICS)
+    room = 5 - (cmu_syllables(opener) if opener else 0)
     rng = random.Random(seed)
     used: set[str] = set()
-    train_groups = topics_by_count(TRAINING_TOPICS)
     train = []
-    for count, topics in train_groups.items():
-        train += _rows_for_group(topics, count, TRAIN_ROWS_PER_COUNT[count], rng, used, SCENES)
+    for count, topics in topics_by_count(TRAINING_TOPICS).items():
+        if count <= room:
+            train += _rows_for_group(topics, count, TRAIN_ROWS_PER_COUNT[count], rng, used, opener)
     rng.shuffle(train)
     heldout = []
     for count, topics in topics_by_count(HELDOUT_TOPICS).items():
-        heldout += _rows_for_group(topics, count, len(topics), rng, used, SCENES)
+        if count <= room:
+            heldout += _rows_for_group(topics, count, len(topics), rng, used, opener)
     rng.shuffle(heldout)
     for rows, name in ((train, "training"), (heldout, "held-out")):
         for number, item in enumerate(rows):
@@ -161,8 +172,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=DATA_DIR)
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--opener", default="", help='a one-syllable word to start every line 1, e.g. "the"')
     args = parser.parse_args(argv)
-    train, heldout = build(args.seed)
+    train, heldout = build(args.seed, args.opener)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     n_train = write_jsonl(train, args.out_dir / TRAIN_FILE.name)
     n_heldout = write_jsonl(heldout, args.out_dir / HELDOUT_FILE.name)
@@ -171,6 +183,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{n_train} training rows ({len(TRAINING_TOPICS)} topics; rows by topic syllables {dict(sorted(counts.items()))})"
     )
     print(f"{n_heldout} held-out rows ({len(HELDOUT_TOPICS)} topics)")
+    left_out = len(TRAINING_TOPICS + HELDOUT_TOPICS) - len({item["topic"] for item in train + heldout})
+    if left_out:
+        print(f"{left_out} topics left out: too long to follow the opener {args.opener!r}")
 
 
 if __name__ == "__main__":

@@ -120,13 +120,13 @@ PROMPT_TEMPLATES = (
 class Scene:
     """One setting: line 1's tails by topic syllable count, and the halves that build lines 2 and 3.
 
-    `tails[k - 1]` follows a k-syllable topic and has 5 - k one-syllable words (the one-word tail after a comma, so
-    that "caterpillars, rain" does not read as a verb). Line 2 is a three-word place and a
+    `tails[n]` has n one-syllable words, so a k-syllable topic takes `tails[5 - k]` (the one-word tail after a comma,
+    so that "caterpillars, rain" does not read as a verb). Line 2 is a three-word place and a
     four-word clause in either order; line 3 is a two-word image, a comma, and a three-word close.
     """
 
     name: str
-    tails: tuple[str, str, str, str, str]
+    tails: tuple[str, str, str, str, str]  # by word count: "", ", rain", "in rain", "in the rain", "in the cold rain"
     places: tuple[str, ...]
     clauses: tuple[str, ...]
     images: tuple[str, ...]
@@ -134,8 +134,8 @@ class Scene:
 
 
 def _scene(name: str, *, adjective: str, preposition_k3: str, **banks: str) -> Scene:
-    """Tails in the shared drop order: adjective first, then article, then preposition, then the scene word."""
-    tails = (f"in the {adjective} {name}", f"in the {name}", f"{preposition_k3} {name}", f", {name}", "")
+    """Tails in the shared drop order, longest first: adjective, then article, then preposition, then the scene word."""
+    tails = ("", f", {name}", f"{preposition_k3} {name}", f"in the {name}", f"in the {adjective} {name}")
     return Scene(name, tails, **{key: tuple(v.strip() for v in text.split("/")) for key, text in banks.items()})
 
 
