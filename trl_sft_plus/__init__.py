@@ -19,7 +19,7 @@ _EXPORTS = {
     "SFTTrainer": ("trainer", "SFTPlusTrainer"),
 }
 
-__all__ = [*_EXPORTS, "__version__"]
+__all__ = ["SFTConfig", "SFTPlusConfig", "SFTPlusTrainer", "SFTTrainer", "__version__"]
 
 if TYPE_CHECKING:
     from .config import SFTPlusConfig

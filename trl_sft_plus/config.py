@@ -111,7 +111,10 @@ class SFTPlusConfig(SFTConfig):
     repetition_monitor_steps: int = field(default=100, metadata={"help": "Training steps between monitor checks."})
     repetition_monitor_max_overhead: float = field(
         default=0.02,
-        metadata={"help": "Skip a monitor check that would raise its share of training wall time above this."},
+        metadata={
+            "help": "Skip a monitor check that would raise its share of training wall time above this fraction "
+            "(1 means no cap)."
+        },
     )
     repetition_prompts: list[str] | None = field(
         default=None, metadata={"help": "Prompts the monitor generates from; `None` uses the built-in set."}
@@ -153,8 +156,10 @@ class SFTPlusConfig(SFTConfig):
     validation_batch_size: int = field(default=8, metadata={"help": "Prompts per generation batch."})
     validation_scorers: list[str] | None = field(
         default=None,
-        metadata={"help": "Scorers applied to every validation sample; `None` uses repetition and eos (task and "
-        "reference scorers apply to rows that carry a `task` or `reference`)."},
+        metadata={
+            "help": "Scorers applied to every validation sample; `None` uses repetition and eos (task and "
+            "reference scorers apply to rows that carry a `task` or `reference`)."
+        },
     )
     validation_save_generations: bool = field(
         default=True, metadata={"help": "Write each evaluation's generations as JSONL into `output_dir`."}

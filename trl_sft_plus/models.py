@@ -154,7 +154,9 @@ def check_tokenizer(tokenizer: PreTrainedTokenizerBase) -> None:
         tokenizer.pad_token = tokenizer.eos_token
         logger.info("The tokenizer has no pad token; using its EOS token %r.", tokenizer.eos_token)
     if not tokenizer.chat_template:
-        logger.warning("The tokenizer of %r has no chat template: prompts are used as plain text.", tokenizer.name_or_path)
+        logger.warning(
+            "The tokenizer of %r has no chat template: prompts are used as plain text.", tokenizer.name_or_path
+        )
 
 
 def load_tokenizer(

@@ -154,9 +154,7 @@ def repetition_metrics(
 
 def batch_repetition_metrics(generations: Iterable) -> list[dict[str, float]]:
     """`repetition_metrics` for many `trl_sft_plus.generation.Generation` objects at once."""
-    return [
-        repetition_metrics(g.completion_token_ids, g.completion, g.user_text, g.finished) for g in generations
-    ]
+    return [repetition_metrics(g.completion_token_ids, g.completion, g.user_text, g.finished) for g in generations]
 
 
 def mean_metrics(rows: Iterable[Mapping[str, float]]) -> dict[str, float]:

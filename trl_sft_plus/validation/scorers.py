@@ -213,13 +213,17 @@ def python_scorer(sample: Sample) -> dict[str, float]:
     text = sample.completion
     code, fence_closed = extract_code(text)
     has_fence = "```" in text
-    complete = fence_closed or (not has_fence and sample.finished is not False) or (has_fence and bool(sample.finished))
+    complete = (
+        fence_closed or (not has_fence and sample.finished is not False) or (has_fence and bool(sample.finished))
+    )
     try:
         tree = ast.parse(code)
         parses = bool(code.strip())
     except (SyntaxError, ValueError):
         tree, parses = None, False
-    defines = parses and any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for node in ast.walk(tree))
+    defines = parses and any(
+        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) for node in ast.walk(tree)
+    )
     degenerate = duplicate_line_fraction(code) > MAX_CODE_DUPLICATE_LINES or tail_loop_period(words(code)) > 0
     return {
         "python_parses": float(parses),

@@ -1,0 +1,110 @@
+"""Shared fixtures: the SmolLM2 tokenizer (cheap) and tiny random Llama models built on it (hidden 64, 2 layers)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from datasets import Dataset  # noqa: E402
+from transformers import LlamaConfig, LlamaForCausalLM  # noqa: E402
+
+from trl_sft_plus import models  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tokenizer_dir(tmp_path_factory):
+    """The embedded model's tokenizer saved alone, so tiny models can share it without loading SmolLM2."""
+    path = tmp_path_factory.mktemp("tokenizer")
+    models.load_tokenizer().save_pretrained(path)
+    return path
+
+
+@pytest.fixture
+def tokenizer(tokenizer_dir):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tokenizer_dir)
+
+
+def tiny_llama(tokenizer, seed: int = 0) -> LlamaForCausalLM:
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=True,
+    )
+    torch.manual_seed(seed)
+    return LlamaForCausalLM(config)
+
+
+@pytest.fixture
+def tiny_model(tokenizer):
+    return tiny_llama(tokenizer)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, tokenizer_dir):
+    """A tiny random model saved with the SmolLM2 tokenizer: what CLI and harness tests pass as MODEL."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    path = tmp_path_factory.mktemp("tiny-model")
+    tiny_llama(tokenizer).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def chat_rows(n: int = 32) -> list[dict]:
+    topics = ["rivers", "stars", "bread", "maps", "rain", "trains", "owls", "salt"]
+    return [
+        {
+            "messages": [
+                {"role": "user", "content": f"Tell me one fact about {topics[i % len(topics)]}, number {i}."},
+                {"role": "assistant", "content": f"Fact {i}: {topics[i % len(topics)]} are worth learning about."},
+            ]
+        }
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def chat_dataset():
+    return Dataset.from_list(chat_rows())
+
+
+def plain_config(output_dir, **overrides):
+    """An SFTPlusConfig small enough for tests, with every addition off unless overridden."""
+    from trl_sft_plus import SFTPlusConfig
+
+    values = dict(
+        output_dir=str(output_dir),
+        max_steps=4,
+        per_device_train_batch_size=4,
+        learning_rate=1e-3,
+        logging_steps=1,
+        report_to="none",
+        save_strategy="no",
+        bf16=False,
+        gradient_checkpointing=False,
+        max_length=64,
+        seed=0,
+        dataloader_num_workers=0,
+        disable_tqdm=True,
+        quality_filtering=False,
+        repetition_monitor=False,
+        eos_preflight=False,
+        generation_validation=False,
+    )
+    values.update(overrides)
+    return SFTPlusConfig(**values)

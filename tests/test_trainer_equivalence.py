@@ -1,0 +1,104 @@
+"""With every addition off, SFTPlusTrainer is trl.SFTTrainer: same signature, same weights, same logged losses."""
+
+from __future__ import annotations
+
+import inspect
+
+import torch
+import trl
+
+from trl_sft_plus import SFTConfig, SFTPlusConfig, SFTPlusTrainer, SFTTrainer
+
+from .conftest import plain_config, tiny_llama
+
+
+def test_exports_are_drop_in_names():
+    assert SFTTrainer is SFTPlusTrainer
+    assert SFTConfig is SFTPlusConfig
+    assert issubclass(SFTPlusTrainer, trl.SFTTrainer)
+    assert issubclass(SFTPlusConfig, trl.SFTConfig)
+
+
+def test_signature_accepts_everything_trl_accepts():
+    ours = inspect.signature(SFTPlusTrainer.__init__).parameters
+    theirs = inspect.signature(trl.SFTTrainer.__init__).parameters
+    for name, parameter in theirs.items():
+        assert name in ours, name
+        assert ours[name].default == parameter.default, name
+        assert ours[name].kind == parameter.kind, name
+    assert list(ours)[: len(theirs)] == list(theirs)  # same positional order
+
+
+def test_new_config_fields_carry_help():
+    import dataclasses
+
+    trl_fields = {f.name for f in dataclasses.fields(trl.SFTConfig)}
+    for f in dataclasses.fields(SFTPlusConfig):
+        if f.name not in trl_fields:
+            assert f.metadata.get("help"), f.name
+
+
+def _train(trainer_cls, config_cls, tokenizer, dataset, output_dir, **config):
+    model = tiny_llama(tokenizer)
+    args = config_cls(**config) if config_cls is not None else None
+    trainer = trainer_cls(model=model, args=args, train_dataset=dataset, processing_class=tokenizer)
+    trainer.train()
+    losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}, losses
+
+
+def test_identical_weights_and_losses_with_additions_off(tokenizer, chat_dataset, tmp_path):
+    common = plain_config(tmp_path / "ours").to_dict()
+    ours = plain_config(tmp_path / "ours")
+    theirs = trl.SFTConfig(
+        **{
+            k: common[k]
+            for k in (
+                "max_steps",
+                "per_device_train_batch_size",
+                "learning_rate",
+                "logging_steps",
+                "report_to",
+                "save_strategy",
+                "bf16",
+                "gradient_checkpointing",
+                "max_length",
+                "seed",
+                "dataloader_num_workers",
+                "disable_tqdm",
+            )
+        },
+        output_dir=str(tmp_path / "theirs"),
+    )
+    model_a, model_b = tiny_llama(tokenizer), tiny_llama(tokenizer)
+    a = SFTPlusTrainer(model=model_a, args=ours, train_dataset=chat_dataset, processing_class=tokenizer)
+    b = trl.SFTTrainer(model=model_b, args=theirs, train_dataset=chat_dataset, processing_class=tokenizer)
+    a.train()
+    b.train()
+    losses_a = [e["loss"] for e in a.state.log_history if "loss" in e]
+    losses_b = [e["loss"] for e in b.state.log_history if "loss" in e]
+    assert len(losses_a) == 4
+    assert losses_a == losses_b
+    for (name, wa), (_, wb) in zip(model_a.state_dict().items(), model_b.state_dict().items(), strict=True):
+        assert torch.equal(wa, wb), name
+    assert not torch.equal(
+        model_a.state_dict()["model.norm.weight"], tiny_llama(tokenizer).state_dict()["model.norm.weight"]
+    )
+
+
+def test_trl_config_is_converted_with_our_defaults(tokenizer, chat_dataset, tmp_path):
+    args = trl.SFTConfig(output_dir=str(tmp_path), max_steps=1, bf16=False, report_to="none", max_length=32)
+    trainer = SFTPlusTrainer(
+        model=tiny_llama(tokenizer), args=args, train_dataset=chat_dataset, processing_class=tokenizer
+    )
+    assert isinstance(trainer.args, SFTPlusConfig)
+    assert trainer.args.max_length == 32
+    assert trainer.args.repetition_monitor is True
+
+
+def test_cpu_defaults_do_not_fail_and_are_logged(caplog):
+    with caplog.at_level("WARNING"):
+        args = SFTPlusConfig(output_dir="unused", report_to="none")
+    if not torch.cuda.is_available():
+        assert args.bf16 is False and args.gradient_checkpointing is False
+        assert "bf16=False" in caplog.text and "gradient_checkpointing=False" in caplog.text

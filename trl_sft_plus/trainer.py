@@ -1,0 +1,220 @@
+"""`SFTPlusTrainer`: `trl.SFTTrainer` with each addition handed to its own package through TRL's documented hooks.
+
+- `_prepare_dataset`: quality filters on the raw rows, before TRL tokenizes them (`trl_sft_plus.quality`).
+- `__init__` end: EOS preflight on the prepared data and collator, and the repetition monitor callback.
+- `compute_loss`: the optional unlikelihood term (`trl_sft_plus.repetition.unlikelihood`).
+- `evaluation_loop`: `eval_gen_*` metrics from the generation validator (`trl_sft_plus.validation`).
+With every addition switched off, each override delegates straight to TRL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from datasets import Dataset, IterableDataset
+from transformers import TrainingArguments
+from trl import SFTTrainer
+from trl.models import unwrap_model_for_generation
+
+from .config import SFTPlusConfig
+from .data import dataset_format
+from .generation import Generation, GenerationSettings, Prompt, generate
+from .models import EMBEDDED_MODELS, resolve_model_path
+
+logger = logging.getLogger(__name__)
+
+
+def as_plus_config(args: TrainingArguments | None, model: Any) -> SFTPlusConfig:
+    """Our config from whatever TRL accepts: None, a `TrainingArguments`, a TRL `SFTConfig`, or ours."""
+    if isinstance(args, SFTPlusConfig):
+        return args
+    if args is None:
+        name = model if isinstance(model, str) else getattr(model.config, "_name_or_path", "model")
+        return SFTPlusConfig(f"{str(name).rstrip('/').split('/')[-1]}-SFT")
+    known = {f.name for f in dataclasses.fields(SFTPlusConfig) if f.init}
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(args) if f.init and f.name in known}
+    return SFTPlusConfig(**values)
+
+
+class SFTPlusTrainer(SFTTrainer):
+    """Drop-in `trl.SFTTrainer`. Takes every argument TRL's trainer takes, with the same meaning and defaults, plus
+    `validation_dataset` (prompts for generation-based validation) as a keyword-only extra. Model strings may also
+    name an embedded model, e.g. `"smollm2-135m-instruct"`."""
+
+    _tag_names = ["trl", "sft", "trl-sft-plus"]
+
+    def __init__(
+        self,
+        model,
+        args: SFTPlusConfig | TrainingArguments | None = None,
+        data_collator=None,
+        train_dataset: Dataset | IterableDataset | None = None,
+        eval_dataset=None,
+        processing_class=None,
+        compute_loss_func: Callable | None = None,
+        compute_metrics: Callable | None = None,
+        callbacks: list | None = None,
+        optimizers: tuple = (None, None),
+        optimizer_cls_and_kwargs: tuple | None = None,
+        preprocess_logits_for_metrics: Callable | None = None,
+        quantization_config=None,
+        peft_config=None,
+        formatting_func: Callable[[dict], str] | None = None,
+        *,
+        validation_dataset: Dataset | Sequence[Prompt] | None = None,
+    ):
+        args = as_plus_config(args, model)
+        if isinstance(model, str) and model in EMBEDDED_MODELS:
+            model = resolve_model_path(model)
+        if train_dataset is not None and formatting_func is None and not isinstance(train_dataset, IterableDataset):
+            dataset_format(train_dataset.column_names, args.dataset_text_field)  # one clear error for wrong columns
+        self.quality_reports: dict[str, Any] = {}
+        self._quality_logged = False
+        self._model_for_quality = None if isinstance(model, str) else model
+        self._raw_eval_dataset = eval_dataset
+        super().__init__(
+            model=model,
+            args=args,
+            data_collator=data_collator,
+            train_dataset=train_dataset,
+            eval_dataset=eval_dataset,
+            processing_class=processing_class,
+            compute_loss_func=compute_loss_func,
+            compute_metrics=compute_metrics,
+            callbacks=callbacks,
+            optimizers=optimizers,
+            optimizer_cls_and_kwargs=optimizer_cls_and_kwargs,
+            preprocess_logits_for_metrics=preprocess_logits_for_metrics,
+            quantization_config=quantization_config,
+            peft_config=peft_config,
+            formatting_func=formatting_func,
+        )
+        self._model_for_quality = None
+        self._setup_additions(validation_dataset)
+
+    # Setup --------------------------------------------------------------------------------------------------------
+
+    def _setup_additions(self, validation_dataset) -> None:
+        args: SFTPlusConfig = self.args
+        if args.eos_preflight and self.train_dataset is not None:
+            from .repetition.preflight import run_eos_preflight
+
+            self.eos_preflight = run_eos_preflight(
+                self.train_dataset, self.data_collator, self._tokenizer, fix=args.eos_preflight_fix
+            )
+            if self.eos_preflight.fixed_collator is not None:
+                self.data_collator = self.eos_preflight.fixed_collator
+        self.unlikelihood = None
+        if args.unlikelihood_alpha > 0:
+            from .repetition.unlikelihood import UnlikelihoodLoss
+
+            self.unlikelihood = UnlikelihoodLoss.for_trainer(self)
+        if args.repetition_monitor:
+            from .repetition.monitor import RepetitionMonitorCallback
+
+            self.repetition_monitor = RepetitionMonitorCallback.from_config(
+                args, generate_fn=self.generate_completions
+            )
+            # First in line, so the `rep/*` keys it adds in `on_log` reach every `report_to` callback after it
+            self.callback_handler.callbacks.insert(0, self.repetition_monitor)
+        self.validator = None
+        if args.generation_validation:
+            from .validation.validator import GenerationValidator
+
+            self.validator = GenerationValidator.from_config(
+                args, validation_dataset=validation_dataset, eval_dataset=self._raw_eval_dataset
+            )
+        self._raw_eval_dataset = None
+
+    def generation_settings(self, max_new_tokens: int, batch_size: int | None = None) -> GenerationSettings:
+        args: SFTPlusConfig = self.args
+        return GenerationSettings(
+            max_new_tokens=max_new_tokens,
+            batch_size=batch_size or args.validation_batch_size,
+            do_sample=args.generation_do_sample,
+            temperature=args.generation_temperature,
+            top_p=args.generation_top_p,
+            seed=args.seed,
+        )
+
+    def generate_completions(self, prompts: Sequence[Prompt], settings: GenerationSettings) -> list[Generation]:
+        """Generate with the current weights on every rank (each takes a share; all receive every result)."""
+        with unwrap_model_for_generation(self.model_wrapped, self.accelerator) as model:
+            return generate(model, self._tokenizer, prompts, settings, accelerator=self.accelerator)
+
+    # Data quality -------------------------------------------------------------------------------------------------
+
+    def _prepare_dataset(self, dataset, processing_class, args, packing, formatting_func, dataset_name):
+        is_train = dataset_name == "train"
+        if getattr(args, "quality_filtering", False) and (is_train or getattr(args, "quality_filter_eval", False)):
+            from .quality.integration import filter_for_training
+
+            dataset, report = filter_for_training(
+                dataset,
+                tokenizer=self._tokenizer,
+                args=args,
+                dataset_name=dataset_name,
+                formatting_func=formatting_func,
+                model=self._model_for_quality,
+            )
+            if report is not None:
+                self.quality_reports[dataset_name] = report
+        return super()._prepare_dataset(dataset, processing_class, args, packing, formatting_func, dataset_name)
+
+    def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
+        # The filter report reaches every `report_to` backend with the first training log
+        if not self._quality_logged and self.quality_reports and "loss" in logs:
+            for name, report in self.quality_reports.items():
+                prefix = "" if name == "train" else f"{name}_"
+                logs.update({f"{prefix}{key}": value for key, value in report.as_log_metrics().items()})
+            self._quality_logged = True
+        super().log(logs, start_time)
+
+    # Loss ---------------------------------------------------------------------------------------------------------
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.unlikelihood is None or not model.training:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        with self.unlikelihood.capture() as captured:
+            result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        loss = result[0] if return_outputs else result
+        penalty = self.unlikelihood.penalty(captured, inputs, num_items_in_batch)
+        loss = loss + self.args.unlikelihood_alpha * penalty
+        return (loss, result[1]) if return_outputs else loss
+
+    # Generation-based validation ----------------------------------------------------------------------------------
+
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
+        if self.validator is None or eval_dataset is None or isinstance(eval_dataset, str):
+            return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
+        with self.validator.prompts_from(eval_dataset):  # a dataset passed here brings its own prompts
+            return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
+
+    def evaluation_loop(
+        self, dataloader, description, prediction_loss_only=None, ignore_keys=None, metric_key_prefix="eval"
+    ):
+        output = super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
+        if self.validator is not None:
+            dataset_key = metric_key_prefix.removeprefix("eval").lstrip("_") or None
+            metrics = self.validator.run(
+                self.generate_completions,
+                self.generation_settings(self.args.validation_max_new_tokens),
+                step=self.state.global_step,
+                output_dir=self.args.output_dir,
+                is_main_process=self.is_world_process_zero(),
+                dataset_key=dataset_key,
+            )
+            output.metrics.update({f"{metric_key_prefix}_gen_{key}": value for key, value in metrics.items()})
+        return output
+
+    # Model card ---------------------------------------------------------------------------------------------------
+
+    def create_model_card(self, *args, **kwargs) -> None:
+        super().create_model_card(*args, **kwargs)
+        if self.is_world_process_zero():
+            from .model_card import append_plus_sections
+
+            append_plus_sections(self)
