@@ -1,0 +1,199 @@
+"""`python -m evals`: compare two models on prompt suites, gate a run against a saved one, or check suite files.
+
+Exit status: 0 when nothing regressed, 1 when `--fail-on-regression` found a regression, 2 for bad input (a bad suite
+row, a model argument that names nothing, an unreadable baseline), reported before any generation starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from trl_sft_plus.models import ModelLoadError, resolve_model_path
+
+from .compare import build_results, run_comparison
+from .gate import DEFAULT_TOLERANCE, TRACKED_METRICS, GateError, GateReport, check_against_base, check_against_baseline
+from .html_report import html_report
+from .report import gate_lines, markdown_report, print_summary
+from .results import ResultsError, load_results, write_json
+from .runner import DecodingSettings
+from .stats import N_RESAMPLES
+from .suite import BUILTIN_SUITES, SuiteError, load_suites, resolve_suite_path
+
+EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class UsageError(ValueError):
+    """Arguments that cannot work together."""
+
+
+def parse_tolerances(items: Sequence[str]) -> tuple[float, dict[str, float]]:
+    """`--tolerance 0.05` sets the default; `--tolerance seq_rep_4=0.02` sets one metric's."""
+    default, per_metric = DEFAULT_TOLERANCE, {}
+    for item in items:
+        name, _, value = item.rpartition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            raise UsageError(f"--tolerance expects NUMBER or METRIC=NUMBER, got {item!r}") from None
+        if number < 0:
+            raise UsageError(f"--tolerance must not be negative, got {item!r}")
+        if name:
+            per_metric[name] = number
+        else:
+            default = number
+    return default, per_metric
+
+
+def _add_gate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--baseline",
+        help="results.json of a saved run: gate this run's tuned model against that run's tuned model, paired by id",
+    )
+    parser.add_argument(
+        "--fail-on-regression",
+        action="store_true",
+        help=f"exit 1 when a tracked metric ({', '.join(TRACKED_METRICS)}) got significantly worse, beyond the "
+        "tolerance; without --baseline the tuned model is gated against the base model of this run",
+    )
+    parser.add_argument(
+        "--tolerance",
+        action="append",
+        default=[],
+        metavar="[METRIC=]NUMBER",
+        help=f"absolute change a regression must exceed (default {DEFAULT_TOLERANCE}); repeat for per-metric values",
+    )
+    parser.add_argument(
+        "--n-resamples", type=int, default=N_RESAMPLES, help="bootstrap resamples (default %(default)s)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    compare = commands.add_parser("compare", help="generate with a base and a tuned model, score, compare, report")
+    compare.add_argument("--base", required=True, help="embedded model name, local checkpoint folder or hub id")
+    compare.add_argument("--tuned", required=True, help="embedded model name, local checkpoint folder or hub id")
+    compare.add_argument(
+        "--suite",
+        action="append",
+        default=[],
+        help=f"suite JSONL file or shipped suite name ({', '.join(BUILTIN_SUITES)}); repeatable; default: all shipped",
+    )
+    compare.add_argument("--out", required=True, type=Path, help="folder for results.json, report.md, report.html")
+    compare.add_argument("--max-new-tokens", type=int, help="one budget for every task (default: per-task budgets)")
+    compare.add_argument(
+        "--batch-size", type=int, default=32, help="prompts per generation batch (default %(default)s)"
+    )
+    compare.add_argument("--do-sample", action="store_true", help="sample instead of greedy decoding")
+    compare.add_argument("--seed", type=int, default=0, help="sampling seed, the same for both models")
+    compare.add_argument("--num-samples", type=int, default=1, help="samples per prompt (needs --do-sample)")
+    compare.add_argument("--allow-pickle", action="store_true", help="allow .bin/.pt checkpoints you trust")
+    _add_gate_arguments(compare)
+
+    gate = commands.add_parser("gate", help="gate an existing results.json against a baseline, without generating")
+    gate.add_argument("results", help="results.json of the run to check")
+    _add_gate_arguments(gate)
+
+    validate = commands.add_parser("validate", help="check suite files and report bad rows by line number")
+    validate.add_argument("suite", nargs="*", help="suite files or shipped names (default: all shipped)")
+    return parser
+
+
+def _progress_factory(progress: Progress) -> Callable[[str, int], Callable[[int], None]]:
+    def factory(label: str, total: int) -> Callable[[int], None]:
+        task_id = progress.add_task(f"{label}: generating", total=total)
+        return lambda done: progress.advance(task_id, done)
+
+    return factory
+
+
+def _gate(results: dict[str, Any], baseline: dict[str, Any] | None, args: argparse.Namespace) -> GateReport | None:
+    if baseline is None and not args.fail_on_regression:
+        return None
+    default, per_metric = parse_tolerances(args.tolerance)
+    kwargs = {"tolerances": per_metric, "default_tolerance": default, "n_resamples": args.n_resamples}
+    if baseline is not None:
+        return check_against_baseline(results, baseline, args.baseline, **kwargs)
+    return check_against_base(results, **kwargs)
+
+
+def _finish(report: GateReport | None, args: argparse.Namespace) -> int:
+    if report is not None and not report.passed and args.fail_on_regression:
+        return EXIT_REGRESSION
+    return EXIT_OK
+
+
+def run_compare(args: argparse.Namespace, console: Console) -> int:
+    # Everything that can be wrong with the input is checked here, before a model is loaded or a token generated.
+    suites = [str(resolve_suite_path(s)) for s in (args.suite or BUILTIN_SUITES)]
+    rows = load_suites(suites)
+    for model_arg in (args.base, args.tuned):
+        resolve_model_path(model_arg, allow_pickle=args.allow_pickle)
+    baseline = load_results(args.baseline) if args.baseline else None
+    parse_tolerances(args.tolerance)
+    try:
+        decoding = DecodingSettings(
+            max_new_tokens=args.max_new_tokens,
+            batch_size=args.batch_size,
+            do_sample=args.do_sample,
+            seed=args.seed,
+            num_samples=args.num_samples,
+        )
+        decoding.for_task("any", 0)  # GenerationSettings checks the token budget and batch size
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, TimeRemainingColumn(), console=console) as progress:
+        base, tuned = run_comparison(
+            args.base, args.tuned, rows, decoding, allow_pickle=args.allow_pickle, progress=_progress_factory(progress)
+        )
+    results = build_results(rows, base, tuned, decoding, suites, n_resamples=args.n_resamples)
+    report = _gate(results, baseline, args)
+    if report is not None:
+        results["gate"] = report.to_dict()
+    write_json(results, args.out / "results.json")
+    (args.out / "report.md").write_text(markdown_report(results), encoding="utf-8")
+    (args.out / "report.html").write_text(html_report(results), encoding="utf-8")
+    print_summary(results, console)
+    console.print(f"Reports: {args.out / 'results.json'}, {args.out / 'report.md'}, {args.out / 'report.html'}")
+    return _finish(report, args)
+
+
+def run_gate(args: argparse.Namespace, console: Console) -> int:
+    results = load_results(args.results)
+    baseline = load_results(args.baseline) if args.baseline else None
+    report = _gate(results, baseline, args)
+    if report is None:
+        raise UsageError("Nothing to gate: pass --baseline and/or --fail-on-regression.")
+    for line in gate_lines(report.to_dict()):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    return _finish(report, args)
+
+
+def run_validate(args: argparse.Namespace, console: Console) -> int:
+    rows = load_suites([str(resolve_suite_path(s)) for s in (args.suite or BUILTIN_SUITES)])
+    tasks = {row.task for row in rows}
+    console.print(f"{len(rows)} rows OK ({', '.join(f'{t} {sum(r.task == t for r in rows)}' for t in sorted(tasks))})")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)  # CI logs: do not squeeze the comparison table into 80 columns
+    handlers = {"compare": run_compare, "gate": run_gate, "validate": run_validate}
+    try:
+        return handlers[args.command](args, console)
+    except (SuiteError, ModelLoadError, ResultsError, GateError, UsageError) as error:
+        Console(stderr=True).print(f"error: {error}", style="red", markup=False, highlight=False, soft_wrap=True)
+        return EXIT_BAD_INPUT

@@ -1,0 +1,139 @@
+"""`python -m evals compare` end to end on tiny random models: outputs, fail-fast checks and the regression gate."""
+
+import json
+
+import pytest
+
+import evals.runner
+from evals.cli import main
+from evals.results import MODEL_LABELS, OVERALL, SCHEMA
+from evals.suite import BUILTIN_SUITES, load_suites
+from evals.testing import save_tiny_model, word_token_ids
+from trl_sft_plus import models
+
+PER_TASK = 4
+FAST = ["--max-new-tokens", "24", "--batch-size", "4", "--n-resamples", "999"]
+
+
+@pytest.fixture(scope="module")
+def tiny_models(tmp_path_factory):
+    """`words`: random words, stops on some prompts; `loop`: one word forever (a degraded model)."""
+    root = tmp_path_factory.mktemp("tiny")
+    tokenizer = models.load_tokenizer()
+    words = word_token_ids(tokenizer)
+    vocabulary = [*words, tokenizer.eos_token_id]
+    return {
+        "words": str(save_tiny_model(root / "words", vocabulary=vocabulary, eos_scale=2.0, tokenizer=tokenizer)),
+        "loop": str(save_tiny_model(root / "loop", constant_token=words[5], tokenizer=tokenizer)),
+    }
+
+
+@pytest.fixture(scope="module")
+def small_suite(tmp_path_factory):
+    """The first rows of each shipped suite, in one file."""
+    path = tmp_path_factory.mktemp("suite") / "small.jsonl"
+    rows = []
+    for name in BUILTIN_SUITES:
+        rows += [row for row in load_suites([name])][:PER_TASK]
+    lines = [json.dumps({"id": r.id, "task": r.task, "prompt": r.prompt, "reference": r.reference}) for r in rows]
+    path.write_text("\n".join(line.replace(', "reference": null', "") for line in lines) + "\n")
+    return str(path)
+
+
+def _compare(base, tuned, suite, out, *extra):
+    return main(["compare", "--base", base, "--tuned", tuned, "--suite", suite, "--out", str(out), *FAST, *extra])
+
+
+def test_missing_model_fails_before_any_generation(tiny_models, small_suite, tmp_path, monkeypatch, capsys):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("nothing may be loaded or generated before every input is checked")
+
+    monkeypatch.setattr(evals.runner, "generate", forbidden)
+    monkeypatch.setattr(evals.runner.models, "load", forbidden)
+    missing = tmp_path / "no-such-checkpoint"
+    out = tmp_path / "out"
+    assert _compare(tiny_models["words"], str(missing), small_suite, out) == 2  # the base is fine, the tuned is not
+    assert f"Unknown model {str(missing)!r}" in capsys.readouterr().err
+    assert not out.exists()
+    no_weights = tmp_path / "empty-folder"
+    no_weights.mkdir()
+    assert _compare(str(no_weights), tiny_models["words"], small_suite, out) == 2
+    assert "has no config.json" in capsys.readouterr().err
+    assert _compare(tiny_models["words"], tiny_models["words"], small_suite, out, "--num-samples", "2") == 2
+    assert "needs do_sample" in capsys.readouterr().err
+
+
+def test_bad_suite_fails_before_any_model_is_touched(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(evals.runner.models, "resolve_model_path", lambda *a, **k: pytest.fail("model touched"))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "task": "haiku", "prompt": ""}\n')
+    assert _compare("smollm2-135m-instruct", "smollm2-135m-instruct", str(bad), tmp_path / "out") == 2
+    assert f"{bad}:1: field 'prompt' must be a non-empty string" in capsys.readouterr().err
+
+
+def test_compare_writes_results_and_reports(tiny_models, small_suite, tmp_path):
+    out = tmp_path / "out"
+    assert _compare(tiny_models["words"], tiny_models["loop"], small_suite, out) == 0  # no gate asked for
+    results = json.loads((out / "results.json").read_text())
+    assert results["schema"] == SCHEMA
+    assert set(results) >= {"models", "decoding", "statistics", "tasks", "means", "set_metrics", "differences"}
+    assert results["tasks"] == ["haiku", "python", "chat"]
+    assert results["decoding"]["max_new_tokens"] == {"haiku": 24, "python": 24, "chat": 24}
+    assert len(results["generations"]) == 3 * PER_TASK
+    for label in MODEL_LABELS:
+        assert set(results["means"][label]) == {"haiku", "python", "chat", OVERALL}
+        assert results["models"][label]["new_tokens"] > 0
+    assert results["means"]["tuned"]["haiku"]["loop"] == 1.0 and results["means"]["tuned"]["chat"]["eos_rate"] == 0.0
+    assert results["set_metrics"]["tuned"]["python"]["cross_prompt_distinct"] == 1 / PER_TASK  # one answer for all
+    haiku_valid = results["differences"]["haiku"]["haiku_valid"]
+    assert set(haiku_valid) == {"mean", "low", "high", "n", "method", "verdict"}
+    loop = results["differences"]["haiku"]["loop"]
+    assert loop["mean"] == 1.0 - results["means"]["base"]["haiku"]["loop"] and loop["verdict"] == "worse"
+    assert "chrf" in results["differences"]["chat"] and "chrf" not in results["differences"]["haiku"]
+    entry = results["generations"][0]
+    assert entry["id"] == "haiku-programming" and len(set(entry["tuned"]["completion"].split())) == 1
+    assert {"haiku_valid", "seq_rep_4", "eos_rate"} <= set(entry["base"]["scores"])
+
+    markdown = (out / "report.md").read_text()
+    assert "## haiku" in markdown and "## overall" in markdown and "| loop | lower |" in markdown
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 5  # repetition histogram + one difference plot per group
+    assert "<script" not in page and "<link" not in page and "src='http" not in page  # viewable offline
+
+
+def test_sampling_is_identical_for_both_models(tiny_models, small_suite, tmp_path):
+    out = tmp_path / "out"
+    argv = ["--do-sample", "--seed", "3", "--num-samples", "2", "--fail-on-regression"]
+    assert _compare(tiny_models["words"], tiny_models["words"], small_suite, out, *argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert len(results["generations"]) == 2 * 3 * PER_TASK
+    assert all(g["base"]["completion"] == g["tuned"]["completion"] for g in results["generations"])
+    samples = {
+        g["sample"]: g["tuned"]["completion"] for g in results["generations"] if g["id"] == "chat-capital-france"
+    }
+    assert samples[0] != samples[1]  # different seeds per sample
+    assert all(d["mean"] == 0.0 for group in results["differences"].values() for d in group.values() if d["n"])
+
+
+def test_gate_end_to_end_through_the_cli(tiny_models, small_suite, tmp_path, capsys):
+    saved = tmp_path / "saved"
+    assert _compare(tiny_models["words"], tiny_models["words"], small_suite, saved, "--fail-on-regression") == 0
+    baseline = str(saved / "results.json")
+    capsys.readouterr()
+
+    same = tmp_path / "same"
+    assert _compare(tiny_models["words"], tiny_models["words"], small_suite, same, "--baseline", baseline) == 0
+    gate = json.loads((same / "results.json").read_text())["gate"]
+    assert gate["passed"] and gate["against"] == f"the tuned model of {baseline}"
+    assert all(check["mean_change"] == 0.0 for check in gate["checks"])
+
+    degraded = tmp_path / "degraded"
+    argv = ["--baseline", baseline, "--fail-on-regression"]
+    assert _compare(tiny_models["words"], tiny_models["loop"], small_suite, degraded, *argv) == 1
+    printed = capsys.readouterr().out
+    assert "Regression gate against the tuned model of" in printed and "FAILED" in printed
+    assert "REGRESSED: loop on haiku" in printed
+    gate = json.loads((degraded / "results.json").read_text())["gate"]
+    regressed = {(c["task"], c["metric"]) for c in gate["checks"] if c["regressed"]}
+    assert {("haiku", "loop"), ("python", "loop"), ("chat", "loop")} <= regressed
+    assert "Regression gate" in (degraded / "report.md").read_text()
