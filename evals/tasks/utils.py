@@ -1,0 +1,89 @@
+"""lm-eval hooks for the `sftplus_*` tasks: the same suites and the same scorers as `python -m evals compare`.
+
+    lm_eval run --model hf --model_args pretrained=DIR --include_path evals/tasks --tasks sftplus \\
+        --apply_chat_template
+
+Data paths: lm-eval passes `dataset_kwargs.data_files` to `datasets.load_dataset` unchanged, so a relative path there
+would resolve against the working directory. The tasks instead name a suite (`dataset_kwargs: {suite: haiku}`) that
+`load_suite` resolves next to this file, which works from any directory and for an installed package.
+
+EOS: lm-eval returns only the decoded text, not whether generation stopped at EOS. `finished` is estimated by
+re-tokenizing the completion with the tokenizer named by `$TRL_SFT_PLUS_TOKENIZER` (an embedded name, a folder or a
+hub id; default: the embedded SmolLM2, whose tokenizer SmolLM2 fine-tunes share) and comparing the count with the
+task's `max_gen_toks`. The estimate is exact when the completion re-tokenizes to the tokens that were generated
+(checked in tests) and can call a cut-off answer finished when re-tokenization merges tokens or when the model
+emitted special tokens that decoding dropped. `eos_rate`, `python_complete` and `python_valid` depend on it; every
+other metric is computed from the text alone and matches the harness exactly. With `--gen_kwargs max_gen_toks=N`
+the estimate still uses the task's budget.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+try:
+    import evals.suite  # noqa: F401 - the package, when installed
+except ImportError:  # lm-eval loads this file by path: make the source tree's package importable too
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from datasets import Dataset, DatasetDict
+
+from evals.scoring import score_completion
+from evals.suite import BUILTIN_SUITES, PromptRow, load_suites, max_new_tokens_for
+from trl_sft_plus.validation.scorers import cross_prompt_distinct
+
+TOKENIZER_ENV = "TRL_SFT_PLUS_TOKENIZER"
+TASKS_DIR = Path(__file__).resolve().parent
+SET_METRIC = "cross_prompt_distinct"
+
+__all__ = ["cross_prompt_distinct", "load_suite", "process_results"]
+
+
+def load_suite(suite: str, **_metadata: Any) -> DatasetDict:
+    """The suite as a `test` split: a shipped suite name, or a JSONL path (relative paths start at this folder).
+
+    lm-eval passes the task metadata as keyword arguments too; they are not needed here.
+    """
+    path = suite if suite in BUILTIN_SUITES else str((TASKS_DIR / suite).resolve())
+    rows = load_suites([path])
+    columns = {
+        "id": [row.id for row in rows],
+        "task": [row.task for row in rows],
+        "prompt": [row.prompt for row in rows],
+        "reference": [row.reference or "" for row in rows],
+    }
+    return DatasetDict({"test": Dataset.from_dict(columns)})
+
+
+@lru_cache(maxsize=4)
+def _tokenizer(name_or_path: str) -> Any:
+    from trl_sft_plus.models import load_tokenizer
+
+    return load_tokenizer(name_or_path)
+
+
+def estimate_finished(completion: str, max_gen_toks: int) -> bool:
+    """Whether generation stopped before the token limit, from the text alone (see the module docstring)."""
+    tokenizer = _tokenizer(os.environ.get(TOKENIZER_ENV, "smollm2-135m-instruct"))
+    return len(tokenizer(completion, add_special_tokens=False)["input_ids"]) < max_gen_toks
+
+
+def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
+    """Score one completion with the harness's scorers.
+
+    NaN scores (a metric that does not apply, such as `chrf` without a reference) are left out, so lm-eval's `mean`
+    averages over the documents that have the metric, as the harness does. The completion itself goes to the
+    set-level `cross_prompt_distinct`, aggregated over the task by the scorer module's function.
+    """
+    completion = results[0]
+    row = PromptRow(id=doc["id"], task=doc["task"], prompt=doc["prompt"], reference=doc["reference"] or None)
+    finished = estimate_finished(completion, max_new_tokens_for(row.task))
+    scores, _errors = score_completion(row, completion, finished)
+    kept: dict[str, Any] = {name: value for name, value in scores.items() if not math.isnan(value)}
+    kept[SET_METRIC] = completion
+    return kept

@@ -1,0 +1,100 @@
+"""The lm-eval tasks in evals/tasks score like the harness: same suites, same budgets, same scorers, same numbers."""
+
+import math
+
+import pytest
+from lm_eval.tasks._yaml_loader import load_yaml
+
+from evals.compare import build_results
+from evals.runner import DecodingSettings, run_model
+from evals.scoring import score_completion
+from evals.stats import direction
+from evals.suite import BUILTIN_SUITES, TASK_MAX_NEW_TOKENS, PromptRow, load_suites
+from evals.tasks.utils import TASKS_DIR
+from evals.testing import save_tiny_model, word_token_ids
+from trl_sft_plus import models
+
+LIMIT = 5
+
+
+def _harness_metric_names(task: str) -> list[str]:
+    reference = "a reference" if task == "chat" else None
+    row = PromptRow(id="x", task=task, prompt="Write a haiku about tea", reference=reference)
+    scores, _ = score_completion(row, "some answer", True)
+    return [*scores, "cross_prompt_distinct"]
+
+
+@pytest.mark.parametrize("task", BUILTIN_SUITES)
+def test_task_yaml_matches_the_harness(task):
+    config = load_yaml(TASKS_DIR / f"sftplus_{task}.yaml", resolve_func=False)
+    assert config["task"] == f"sftplus_{task}" and config["output_type"] == "generate_until"
+    assert config["dataset_kwargs"] == {"suite": task}
+    assert config["doc_to_text"] == "prompt"
+    assert config["generation_kwargs"] == {"until": [], "do_sample": False, "max_gen_toks": TASK_MAX_NEW_TOKENS[task]}
+    metrics = {entry["metric"]: entry["higher_is_better"] for entry in config["metric_list"]}
+    assert list(metrics) == _harness_metric_names(task)
+    assert metrics == {name: direction(name) > 0 for name in metrics}
+    assert all(direction(name) != 0 for name in metrics)  # every reported metric has a better side
+
+
+def test_group_lists_every_task():
+    assert load_yaml(TASKS_DIR / "sftplus.yaml")["task"] == [f"sftplus_{task}" for task in BUILTIN_SUITES]
+
+
+def test_suite_loader_resolves_paths_next_to_the_tasks(tmp_path, monkeypatch):
+    from evals.tasks.utils import load_suite
+
+    monkeypatch.chdir(tmp_path)  # not the repository root
+    by_name = load_suite("haiku")["test"]
+    by_path = load_suite("../suites/haiku.jsonl", pretrained="ignored metadata")["test"]
+    assert by_name.column_names == ["id", "task", "prompt", "reference"]
+    assert by_name.to_list() == by_path.to_list() and len(by_name) >= 30
+
+
+@pytest.fixture(scope="module")
+def tiny_words_model(tmp_path_factory):
+    """Random whole-word tokens, so completions re-tokenize exactly; stops with EOS on some prompts only."""
+    tokenizer = models.load_tokenizer()
+    vocabulary = [*word_token_ids(tokenizer), tokenizer.eos_token_id]
+    folder = tmp_path_factory.mktemp("tiny") / "words"
+    return str(save_tiny_model(folder, vocabulary=vocabulary, eos_scale=2.0, tokenizer=tokenizer))
+
+
+def test_harness_and_lm_eval_agree(tiny_words_model, tmp_path, monkeypatch):
+    import lm_eval
+    from lm_eval.models.huggingface import HFLM
+    from lm_eval.tasks import TaskManager
+
+    monkeypatch.setenv("TRL_SFT_PLUS_TOKENIZER", tiny_words_model)
+    monkeypatch.chdir(tmp_path)  # --include_path must work from any directory
+    rows = [row for name in BUILTIN_SUITES for row in load_suites([name])[:LIMIT]]
+    # Batch size 1 on both sides: the same tokens in, no padding, so greedy decoding is bit-identical.
+    run = run_model("tuned", tiny_words_model, rows, DecodingSettings(batch_size=1))
+    harness = build_results(rows, run, run, DecodingSettings(batch_size=1), ["shipped"], n_resamples=99)
+
+    model, tokenizer = models.load(tiny_words_model)
+    output = lm_eval.simple_evaluate(
+        model=HFLM(pretrained=model, tokenizer=tokenizer, batch_size=1),
+        tasks=["sftplus"],
+        task_manager=TaskManager(include_path=str(TASKS_DIR)),
+        apply_chat_template=True,
+        limit=LIMIT,
+        bootstrap_iters=0,
+        log_samples=True,
+    )
+    ours = {(g.id): g for g in run.generations}
+    for task in BUILTIN_SUITES:
+        samples = output["samples"][f"sftplus_{task}"]
+        assert [s["doc"]["id"] for s in samples] == [row.id for row in rows if row.task == task]
+        for sample in samples:
+            assert sample["resps"][0][0] == ours[sample["doc"]["id"]].completion  # the very same text
+        theirs = output["results"][f"sftplus_{task}"]
+        means = harness["means"]["tuned"][task]
+        compared = [name for name, value in means.items() if not math.isnan(value)]
+        assert {"seq_rep_4", "eos_rate", "loop"} <= set(compared)
+        for name in compared:
+            assert theirs[f"{name},none"] == pytest.approx(means[name], abs=1e-12), (task, name)
+        distinct = harness["set_metrics"]["tuned"][task]["cross_prompt_distinct"]
+        assert theirs["cross_prompt_distinct,none"] == distinct
+    finished = [g.finished for g in run.generations]
+    assert any(finished) and not all(finished)  # the EOS estimate was exercised both ways
