@@ -1,0 +1,277 @@
+"""The normalized row every filter sees (`SFTRow`) and the two filter bases (per row, and across the dataset).
+
+Shaped like datatrove's `BaseFilter`: a filter has a `name` and ONE decision method returning `bool` or
+`(bool, detail)`; counting, batching, the report and the dropped-rows file live once in `QualityPipeline`. The
+pipeline turns a drop into the reason `name` (bare `False`) or `name:detail`. A filter may also keep a row with a note,
+`(True, detail)`, which the report counts under `flagged` (used for rows the trainer will truncate).
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, ClassVar
+
+from ..repetition.metrics import words
+
+FilterResult = bool | tuple[bool, str]
+
+KNOWN_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+# ShareGPT `from` names, mapped like TRL's `maybe_convert_to_chatml`
+SHAREGPT_ROLES = {"human": "user", "gpt": "assistant", "system": "system", "user": "user", "assistant": "assistant"}
+
+CONVERSATIONAL, PROMPT_COMPLETION, TEXT = "conversational", "prompt-completion", "text"
+
+# A fenced block: ```lang ... ``` ; an unclosed fence runs to the end of the text (a cut-off answer).
+_FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)", re.M | re.S)
+# A line that only code writes: a keyword opener, a block opener/closer, or an indented statement.
+_CODE_LINE = re.compile(
+    r"^\s*(?:def |class |import |from \S+ import |return\b|elif |else:|try:|except\b|finally:|@\w|#include|#!|"
+    r"function\b|const |let |var |public |private |package |fn |func |[}{\])]|print\(|if \(|for \()"
+    r"|[;{}:]\s*$|^(?: {4}|\t)\S"
+)
+# Untagged blocks are parsed as Python only when they carry a Python-only line: `def f(`, `class C:`/`class C(`,
+# `from x import y`, or `import x[ as y]` ending the line (TypeScript's `import { x } from 'y'` does not match).
+_PYTHON_HINT = re.compile(
+    r"^\s*(?:(?:async\s+)?def \w+\s*\(|class \w+\s*[(:]|from [\w.]+ import |import [\w.]+(?: as \w+)?(?:, [\w.]+)*\s*$)",
+    re.M,
+)
+_BRACE_HINT = re.compile(r"[;{]\s*$", re.M)
+PYTHON_TAGS = frozenset({"python", "py", "python3", "py3"})
+
+
+def looks_like_code(text: str, min_share: float = 0.6) -> bool:
+    """Code-only heuristic: at least two non-empty lines, and at least `min_share` of them look like code (a keyword
+    opener such as `def `/`import `/`function`, a line ending in `:`, `;`, `{` or `}`, or an indented statement).
+    Prose fails it (sentences end in `.`), and so do short poems; a bare code file or code completion passes."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) < 2:
+        return False
+    return sum(1 for line in lines if _CODE_LINE.search(line)) >= min_share * len(lines)
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """One piece of code: the fence's language tag ('' when untagged or unfenced), the code, and whether its fence
+    was closed (an unclosed fence means the answer was cut off)."""
+
+    language: str
+    code: str
+    closed: bool = True
+
+    @property
+    def is_python(self) -> bool:
+        if self.language:
+            return self.language.lower() in PYTHON_TAGS
+        return bool(_PYTHON_HINT.search(self.code)) and not _BRACE_HINT.search(self.code)
+
+
+def extract_code_blocks(text: str) -> list[CodeBlock]:
+    blocks = []
+    for match in _FENCE.finditer(text):
+        blocks.append(CodeBlock(match.group(1), match.group(2), closed=_fence_closed(match)))
+    return blocks
+
+
+def _fence_closed(match: re.Match) -> bool:
+    body_end = match.start(2) + len(match.group(2))
+    return match.end() > body_end  # the closing ``` was consumed
+
+
+def _content_text(content: Any) -> str | None:
+    """A message's text: a string as is, typed parts (`[{"type": "text", "text": ...}]`, TRL's multimodal shape)
+    joined; None when the content is neither (the structure filter reports it)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(isinstance(part, Mapping) for part in content):
+        texts = [part.get("text") for part in content if part.get("type", "text") == "text"]
+        if all(isinstance(text, str) for text in texts):
+            return "\n".join(texts)
+    return None
+
+
+def normalize_messages(messages: Any) -> list[dict[str, Any]]:
+    """Role/content dicts with string roles and contents (leniently: a broken message becomes empty strings); the
+    structure filter, not this function, decides whether the row is valid."""
+    if not isinstance(messages, list):
+        return []
+    normalized = []
+    for message in messages:
+        if not isinstance(message, Mapping):
+            normalized.append({"role": "", "content": ""})
+            continue
+        if "from" in message and "role" not in message:  # ShareGPT
+            role = SHAREGPT_ROLES.get(str(message.get("from")), str(message.get("from")))
+            content = message.get("value")
+        else:
+            role, content = message.get("role"), message.get("content")
+        turn = {"role": role if isinstance(role, str) else "", "content": _content_text(content) or ""}
+        if message.get("tool_calls"):
+            turn["tool_calls"] = message["tool_calls"]
+        normalized.append(turn)
+    return normalized
+
+
+class SFTRow:
+    """One raw dataset row seen the way SFT trains on it. Built once per row; derived views (word lists, prose
+    without code) are computed on first use and shared by every filter, so no text is split twice.
+
+    Fields: `index` (0-based position in the input), `kind` ('conversational', 'prompt-completion' or 'text'),
+    `messages` (normalized turns; empty for text rows), `prompt_text` (user turns), `assistant_text` (assistant
+    turns, the completion, or the whole text of a text row), `code_blocks`, `raw` (the row as loaded).
+    """
+
+    def __init__(
+        self,
+        index: int,
+        kind: str,
+        raw: Mapping[str, Any],
+        messages: list[dict[str, Any]],
+        prompt_text: str,
+        assistant_text: str,
+        text: Any = None,
+        text_field: str = "text",
+    ):
+        self.index, self.kind, self.raw, self.messages = index, kind, raw, messages
+        self.prompt_text, self.assistant_text = prompt_text, assistant_text
+        self.text, self.text_field = text, text_field  # text rows: the value as given, and where it came from
+
+    @classmethod
+    def from_raw(
+        cls,
+        raw: Mapping[str, Any],
+        index: int,
+        kind: str,
+        *,
+        dataset_text_field: str = "text",
+        formatting_func: Callable[[Mapping[str, Any]], Any] | None = None,
+    ) -> SFTRow:
+        """Build the view of one row. Never raises: malformed fields become empty views for the structure filter."""
+        if formatting_func is not None:
+            try:
+                text = formatting_func(raw)
+            except Exception as error:  # reported by the structure filter, never a crash outside strict mode
+                text = error
+            return cls.plain(raw, index, text, "formatting_func")
+        if kind == CONVERSATIONAL:
+            messages = normalize_messages(raw["messages"] if "messages" in raw else raw.get("conversations"))
+            return cls(index, kind, raw, messages, *_split_turns(messages))
+        if kind == PROMPT_COMPLETION:
+            prompt, completion = raw.get("prompt"), raw.get("completion")
+            if isinstance(prompt, list) or isinstance(completion, list):
+                prompt_turns, completion_turns = normalize_messages(prompt), normalize_messages(completion)
+                user_text, _ = _split_turns(prompt_turns)
+                _, answer = _split_turns(completion_turns)
+                return cls(index, kind, raw, prompt_turns + completion_turns, user_text, answer)
+            prompt_text = prompt if isinstance(prompt, str) else ""
+            answer = completion if isinstance(completion, str) else ""
+            turns = [{"role": "user", "content": prompt_text}, {"role": "assistant", "content": answer}]
+            return cls(index, kind, raw, turns, prompt_text, answer)
+        return cls.plain(raw, index, raw.get(dataset_text_field), dataset_text_field)
+
+    @classmethod
+    def plain(cls, raw: Mapping[str, Any], index: int, text: Any, text_field: str = "text") -> SFTRow:
+        """A text row (or a row rendered by a formatting function): all of it is trained on, so all of it is the
+        'assistant' text; `text` keeps the original value (not a string when the row is broken)."""
+        return cls(index, TEXT, raw, [], "", text if isinstance(text, str) else "", text=text, text_field=text_field)
+
+    @cached_property
+    def code_blocks(self) -> list[CodeBlock]:
+        """Fenced code in the assistant text; for a code-only row (see `looks_like_code`), the whole text."""
+        if "```" in self.assistant_text:
+            return extract_code_blocks(self.assistant_text)
+        if looks_like_code(self.assistant_text):
+            return [CodeBlock("", self.assistant_text)]
+        return []
+
+    @cached_property
+    def prose(self) -> str:
+        """The assistant text without its code: what prose checks (n-grams, duplicate lines) should look at."""
+        if "```" in self.assistant_text:
+            return _FENCE.sub("\n", self.assistant_text)
+        return "" if self.code_blocks else self.assistant_text
+
+    @cached_property
+    def prose_words(self) -> list[str]:
+        return words(self.prose)
+
+    @cached_property
+    def answer_words(self) -> list[str]:
+        """Words of the whole assistant text, code included (loops in code are loops too)."""
+        return self.prose_words if self.prose == self.assistant_text else words(self.assistant_text)
+
+    @cached_property
+    def prompt_words(self) -> list[str]:
+        return words(self.prompt_text)
+
+    @cached_property
+    def full_text(self) -> str:
+        """Every turn with its role, for deduplication: the same answer to two different prompts is no duplicate."""
+        if self.kind == TEXT:
+            return self.assistant_text
+        return "\n".join(f"{m['role']}: {m['content']}" for m in self.messages)
+
+
+def _split_turns(messages: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
+    user = "\n".join(m["content"] for m in messages if m["role"] == "user")
+    assistant = "\n".join(m["content"] for m in messages if m["role"] == "assistant")
+    return user, assistant
+
+
+class QualityFilter(ABC):
+    """A per-row filter. Subclasses set `name` and implement `filter`; `filter_batch` may be overridden where a whole
+    batch is cheaper at once (a tokenizer call). `structural` marks filters whose drops mean a malformed row, which
+    strict mode turns into an error naming the row and `failure_field(row)`."""
+
+    name: ClassVar[str] = "filter"
+    structural: ClassVar[bool] = False
+
+    @abstractmethod
+    def filter(self, row: SFTRow) -> FilterResult:
+        """True keeps the row; False or (False, detail) drops it; (True, detail) keeps it with a note."""
+
+    def filter_batch(self, rows: Sequence[SFTRow]) -> list[FilterResult]:
+        return [self.filter(row) for row in rows]
+
+    def failure_field(self, row: SFTRow) -> str:
+        """The field that made a structural check fail (for strict-mode errors)."""
+        return "?"
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({params})"
+
+
+class DatasetFilter(ABC):
+    """A filter that decides from the rows seen before (deduplication, ranking). Two steps, so the costly part runs in
+    parallel: `fingerprint(row)` is computed per row inside the batched `map` (in worker processes when `parallel`),
+    then `filter(index, fingerprint)` is called for the surviving rows one by one in input order, after `start`, so
+    the first occurrence is the one kept. Fingerprints are stored in an Arrow column, never in a Python list."""
+
+    name: ClassVar[str] = "dataset_filter"
+    parallel: ClassVar[bool] = True  # False: fingerprints need the main process (a model on an accelerator)
+    fingerprint_dtype: ClassVar[str] = "binary"  # a `datasets.Value` dtype
+
+    @abstractmethod
+    def fingerprint(self, row: SFTRow) -> Any:
+        """A compact value for the row (a hash, a signature, a score); None for rows this filter never drops."""
+
+    def fingerprint_batch(self, rows: Sequence[SFTRow]) -> list[Any]:
+        return [self.fingerprint(row) for row in rows]
+
+    def start(self, lookup: Callable[[int], Any], values: Sequence[Any] | None = None) -> None:  # noqa: B027
+        """Reset state before a pass. `lookup(index)` reads any row's fingerprint back from the Arrow column;
+        `values` holds the surviving rows' fingerprints where the filter asks for them (`needs_all_values`)."""
+
+    needs_all_values: ClassVar[bool] = False
+
+    @abstractmethod
+    def filter(self, index: int, fingerprint: Any) -> FilterResult:
+        """Decide for the row at `index`, given every earlier surviving row was already seen."""
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({params})"

@@ -1,0 +1,289 @@
+"""`QualityPipeline`: run filters over a `datasets.Dataset` through Arrow, count every drop, return the kept rows.
+
+Three stages, none of which holds the rows in Python lists:
+1. one batched `Dataset.map` (with `num_proc` workers) builds an `SFTRow` per row, runs the per-row filters in
+   pipeline order (the first failing filter names the reason) and computes the dataset filters' fingerprints for the
+   rows still standing; its output is a reason column, a note column and one fingerprint column per dataset filter,
+   cached by `datasets` like any map (rerunning the same filters on the same file reads the cache);
+2. each dataset filter (dedup, IFD) walks its fingerprint column in input order, chunk by chunk, over the rows that
+   are still kept, so the first occurrence of a duplicate is the one that stays;
+3. `Dataset.select` keeps the survivors, with the input's columns only.
+What stays in memory per input row is one small integer code; the dedup indexes hold a few keys per kept row.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from datasets import Dataset, Features, IterableDataset, Value
+
+from ..data import dataset_format
+from .base import CONVERSATIONAL, PROMPT_COMPLETION, TEXT, DatasetFilter, FilterResult, QualityFilter, SFTRow
+from .report import FilterReport
+
+logger = logging.getLogger(__name__)
+
+REASON, NOTE = "__quality_reason", "__quality_note"
+_SCAN_CHUNK = 16_384  # rows read back from a fingerprint column at a time
+
+
+class InvalidRowError(ValueError):
+    """A structurally invalid row in strict mode; the message names the row index and the field."""
+
+
+def _unpack(result: FilterResult) -> tuple[bool, str]:
+    if isinstance(result, tuple):
+        return bool(result[0]), str(result[1] or "")
+    return bool(result), ""
+
+
+def _reason(name: str, detail: str) -> str:
+    return f"{name}:{detail}" if detail else name
+
+
+def _fingerprint_column(position: int) -> str:
+    return f"__quality_fp{position}"
+
+
+class _RowDecider:
+    """The batched map function. A separate small object so that workers (and the datasets cache hash) get only
+    the per-row filters and fingerprinters, never the pipeline's state."""
+
+    def __init__(
+        self,
+        row_filters: Sequence[QualityFilter],
+        fingerprinters: Sequence[tuple[str, DatasetFilter]],
+        kind: str,
+        text_field: str,
+        formatting_func: Callable | None,
+        strict: bool,
+    ):
+        self.row_filters, self.fingerprinters = list(row_filters), list(fingerprinters)
+        self.kind, self.text_field, self.formatting_func, self.strict = kind, text_field, formatting_func, strict
+
+    def rows(self, batch: dict[str, list], indices: Sequence[int]) -> list[SFTRow]:
+        columns = list(batch)
+        return [
+            SFTRow.from_raw(
+                {column: batch[column][i] for column in columns},
+                int(index),
+                self.kind,
+                dataset_text_field=self.text_field,
+                formatting_func=self.formatting_func,
+            )
+            for i, index in enumerate(indices)
+        ]
+
+    def __call__(self, batch: dict[str, list], indices: Sequence[int]) -> dict[str, list]:
+        rows = self.rows(batch, indices)
+        reasons, notes = [""] * len(rows), [""] * len(rows)
+        pending = list(range(len(rows)))
+        for quality_filter in self.row_filters:
+            if not pending:
+                break
+            still = []
+            for i, result in zip(pending, quality_filter.filter_batch([rows[i] for i in pending]), strict=True):
+                keep, detail = _unpack(result)
+                if keep:
+                    if detail and not notes[i]:
+                        notes[i] = _reason(quality_filter.name, detail)
+                    still.append(i)
+                    continue
+                reasons[i] = _reason(quality_filter.name, detail)
+                if self.strict and quality_filter.structural:
+                    field = quality_filter.failure_field(rows[i])
+                    raise InvalidRowError(
+                        f"Row {rows[i].index}: invalid field {field!r} ({reasons[i]}). Fix the row, or turn strict "
+                        "mode off to drop such rows with a counted reason."
+                    )
+            pending = still
+        output: dict[str, list] = {REASON: reasons, NOTE: notes}
+        for column, fingerprinter in self.fingerprinters:
+            values: list[Any] = [None] * len(rows)
+            if pending:
+                for i, value in zip(pending, fingerprinter.fingerprint_batch([rows[i] for i in pending]), strict=True):
+                    values[i] = value
+            output[column] = values
+        return output
+
+
+class QualityPipeline:
+    """Per-row filters (in the order given), then dataset-level filters (in the order given) over the survivors."""
+
+    def __init__(
+        self,
+        filters: Sequence[QualityFilter | DatasetFilter],
+        strict: bool = False,
+        num_proc: int | None = None,
+        batch_size: int = 512,
+    ):
+        for f in filters:
+            if not isinstance(f, (QualityFilter, DatasetFilter)):
+                raise TypeError(f"{f!r} is not a QualityFilter or DatasetFilter.")
+        self.row_filters = [f for f in filters if isinstance(f, QualityFilter)]
+        self.dataset_filters = [f for f in filters if isinstance(f, DatasetFilter)]
+        self.strict, self.num_proc, self.batch_size = strict, num_proc, batch_size
+
+    @property
+    def filter_names(self) -> list[str]:
+        return [f.name for f in (*self.row_filters, *self.dataset_filters)]
+
+    def run(
+        self, dataset: Dataset, *, formatting_func: Callable | None = None, dataset_text_field: str = "text"
+    ) -> tuple[Dataset, FilterReport]:
+        """Filter `dataset`; return the kept rows (original columns, input order) and the report."""
+        if isinstance(dataset, IterableDataset) or not isinstance(dataset, Dataset):
+            raise TypeError(
+                f"QualityPipeline needs a map-style datasets.Dataset, got {type(dataset).__name__}; "
+                "filter an IterableDataset's source files with `trl-sft-plus filter` instead."
+            )
+        kind = TEXT if formatting_func is not None else dataset_format(dataset.column_names, dataset_text_field)
+        if kind == "tokenized":
+            raise ValueError("The dataset is already tokenized (it has 'input_ids'): there is no raw text to filter.")
+        started = time.perf_counter()
+        if len(dataset) == 0:
+            return dataset, FilterReport(0, 0, filters=self.filter_names)
+        if formatting_func is not None:
+            view = dataset
+        else:
+            view = dataset.select_columns(_source_columns(dataset, kind, dataset_text_field))
+        decided = self._decide_rows(view, kind, dataset_text_field, formatting_func)
+        codes, labels = _encode(decided.data.column(REASON))
+        for position, dataset_filter in enumerate(self.dataset_filters):
+            self._run_dataset_filter(position, dataset_filter, decided, view, codes, labels, kind, dataset_text_field,
+                                     formatting_func)  # fmt: skip
+        report = _build_report(codes, labels, decided.data.column(NOTE), self.filter_names)
+        report.seconds = time.perf_counter() - started
+        kept_indices = np.flatnonzero(codes == 0)
+        kept = dataset if len(kept_indices) == len(dataset) else dataset.select(kept_indices)
+        return kept, report
+
+    def _decide_rows(self, view: Dataset, kind: str, text_field: str, formatting_func: Callable | None) -> Dataset:
+        fingerprinters = [(_fingerprint_column(k), f) for k, f in enumerate(self.dataset_filters) if f.parallel]
+        features = Features(
+            {REASON: Value("string"), NOTE: Value("string")}
+            | {column: Value(f.fingerprint_dtype) for column, f in fingerprinters}
+        )
+        num_proc = self.num_proc if self.num_proc and self.num_proc > 1 and len(view) > 1 else None
+        decider = _RowDecider(self.row_filters, fingerprinters, kind, text_field, formatting_func, self.strict)
+        return view.map(
+            decider,
+            batched=True,
+            batch_size=self.batch_size,
+            with_indices=True,
+            num_proc=min(num_proc, len(view)) if num_proc else None,
+            remove_columns=view.column_names,
+            features=features,
+            desc="Quality filters",
+        )
+
+    def _run_dataset_filter(
+        self,
+        position: int,
+        dataset_filter: DatasetFilter,
+        decided: Dataset,
+        view: Dataset,
+        codes: np.ndarray,
+        labels: list[str],
+        kind: str,
+        text_field: str,
+        formatting_func: Callable | None,
+    ) -> None:
+        survivors = np.flatnonzero(codes == 0)
+        if dataset_filter.parallel:
+            column = decided.data.column(_fingerprint_column(position))
+            positions = survivors
+        else:  # a model-backed filter: fingerprints in this process, for the survivors only
+            column = self._fingerprint_in_process(dataset_filter, view.select(survivors), kind, text_field,
+                                                  formatting_func, survivors)  # fmt: skip
+            positions = np.arange(len(survivors))
+
+        def lookup(index: int) -> Any:
+            where = index if dataset_filter.parallel else int(np.searchsorted(survivors, index))
+            return column[where].as_py()
+
+        values = list(_scan(column, positions)) if dataset_filter.needs_all_values else None
+        dataset_filter.start(lookup, values)
+        label_codes: dict[str, int] = {label: code for code, label in enumerate(labels)}
+        for index, value in zip(survivors, values if values is not None else _scan(column, positions), strict=True):
+            keep, detail = _unpack(dataset_filter.filter(int(index), value))
+            if not keep:
+                reason = _reason(dataset_filter.name, detail)
+                if reason not in label_codes:
+                    label_codes[reason] = len(labels)
+                    labels.append(reason)
+                codes[index] = label_codes[reason]
+
+    def _fingerprint_in_process(
+        self,
+        dataset_filter: DatasetFilter,
+        subset: Dataset,
+        kind: str,
+        text_field: str,
+        formatting_func: Callable | None,
+        survivors: np.ndarray,
+    ) -> pa.ChunkedArray:
+        decider = _RowDecider([], [("fp", dataset_filter)], kind, text_field, formatting_func, strict=False)
+
+        def fingerprint(batch: dict[str, list], positions: Sequence[int]) -> dict[str, list]:
+            return {"fp": decider(batch, [int(survivors[p]) for p in positions])["fp"]}
+
+        scored = subset.map(
+            fingerprint,
+            batched=True,
+            batch_size=self.batch_size,
+            with_indices=True,
+            remove_columns=subset.column_names,
+            features=Features({"fp": Value(dataset_filter.fingerprint_dtype)}),
+            keep_in_memory=True,  # a few bytes per row; and a model-dependent result must never be read from cache
+            new_fingerprint=uuid.uuid4().hex,  # hashing a model's weights for the cache key would cost seconds
+            desc=f"Quality filter {dataset_filter.name}",
+        )
+        return scored.data.column("fp")
+
+
+def _source_columns(dataset: Dataset, kind: str, text_field: str) -> list[str]:
+    """The columns the filters read; the others are not decoded into Python at all."""
+    if kind == CONVERSATIONAL:
+        return ["messages"] if "messages" in dataset.column_names else ["conversations"]
+    if kind == PROMPT_COMPLETION:
+        return ["prompt", "completion"]
+    return [text_field]
+
+
+def _scan(column: pa.ChunkedArray, positions: np.ndarray) -> Iterator[Any]:
+    """Values at sorted `positions`, read back chunk by chunk (memory stays at one chunk)."""
+    for start in range(0, len(positions), _SCAN_CHUNK):
+        yield from column.take(pa.array(positions[start : start + _SCAN_CHUNK])).to_pylist()
+
+
+def _encode(column: pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
+    """Integer codes per row and their labels, with code 0 meaning 'kept' (empty reason)."""
+    encoded = pc.dictionary_encode(column).combine_chunks() if len(column) else None
+    if encoded is None:
+        return np.zeros(0, dtype=np.int32), [""]
+    found = encoded.dictionary.to_pylist()
+    labels = [""] + [label for label in found if label != ""]
+    remap = np.array([labels.index(label) for label in found], dtype=np.int32)
+    return remap[encoded.indices.to_numpy(zero_copy_only=False)], labels
+
+
+def _build_report(codes: np.ndarray, labels: list[str], notes: pa.ChunkedArray, filters: list[str]) -> FilterReport:
+    counts = np.bincount(codes, minlength=len(labels))
+    dropped = {labels[code]: int(counts[code]) for code in range(1, len(labels)) if counts[code]}
+    dropped_at = np.flatnonzero(codes)
+    dropped_rows = [{"index": int(i), "reason": labels[c]} for i, c in zip(dropped_at, codes[dropped_at], strict=True)]
+    flagged: dict[str, int] = {}
+    note_codes, note_labels = _encode(notes)
+    if len(note_codes):
+        kept_notes = np.bincount(note_codes[codes == 0], minlength=len(note_labels))
+        flagged = {note_labels[c]: int(kept_notes[c]) for c in range(1, len(note_labels)) if kept_notes[c]}
+    kept_rows = int(counts[0]) if len(counts) else 0
+    return FilterReport(len(codes), kept_rows, dropped, dropped_rows, flagged, list(filters))
