@@ -48,7 +48,8 @@ def difference_figure(results: Mapping[str, Any], task: str) -> Figure | None:
     panels = [[m for m in diffs if unit_scale(m)], [m for m in diffs if not unit_scale(m)]]
     panels = [panel for panel in panels if panel]
     figure = Figure(figsize=(8, 0.32 * sum(map(len, panels)) + 1.2 * len(panels)))
-    axes = figure.subplots(len(panels), 1, squeeze=False)[:, 0]
+    ratios = [len(panel) + 1 for panel in panels]
+    axes = figure.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": ratios})[:, 0]
     for axis, metrics in zip(axes, panels, strict=True):
         y = np.arange(len(metrics))
         centers = [diffs[m]["mean"] for m in metrics]
