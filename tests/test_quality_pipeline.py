@@ -152,6 +152,18 @@ def test_file_backed_dataset_and_empty_dataset(tmp_path):
     assert (len(kept), report.input_rows, report.kept_rows) == (0, 0, 0)
 
 
+def test_cached_decisions_are_reused_only_for_the_same_filters(tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in ROWS))
+    dataset = Dataset.from_json(str(path), cache_dir=str(tmp_path / "cache"))
+    first = QualityPipeline(build_filters()).run(dataset)[1]
+    cache_files = set((tmp_path / "cache").rglob("cache-*.arrow"))
+    again = QualityPipeline(build_filters()).run(dataset)[1]
+    assert again.dropped_rows == first.dropped_rows and set((tmp_path / "cache").rglob("cache-*.arrow")) == cache_files
+    looser = QualityPipeline(build_filters(kwargs={"repetition": {"max_dup_line_frac": 1.0}})).run(dataset)[1]
+    assert {"index": 1, "reason": "repetition:dup_lines"} not in looser.dropped_rows  # not served from the cache
+
+
 def test_report_round_trip_metrics_and_table(tmp_path, dataset):
     _, report = QualityPipeline(build_filters()).run(dataset)
     saved = FilterReport.load(report.save(tmp_path / "report.json"))

@@ -23,7 +23,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Dataset, Features, IterableDataset, Value
+from datasets.fingerprint import Hasher
 
+from .. import __version__
 from ..data import dataset_format
 from .base import CONVERSATIONAL, PROMPT_COMPLETION, TEXT, DatasetFilter, FilterResult, QualityFilter, SFTRow
 from .report import FilterReport
@@ -31,7 +33,8 @@ from .report import FilterReport
 logger = logging.getLogger(__name__)
 
 REASON, NOTE = "__quality_reason", "__quality_note"
-_SCAN_CHUNK = 16_384  # rows read back from a fingerprint column at a time
+CACHE_VERSION = 1  # bump when a filter's decisions change without a change of its parameters
+_SCAN_CHUNK = 2048  # rows read back from a fingerprint column at a time (about 1 MB of MinHash signatures)
 
 
 class InvalidRowError(ValueError):
@@ -181,6 +184,7 @@ class QualityPipeline:
             num_proc=min(num_proc, len(view)) if num_proc else None,
             remove_columns=view.column_names,
             features=features,
+            new_fingerprint=_cache_key(view, decider),
             desc="Quality filters",
         )
 
@@ -247,6 +251,17 @@ class QualityPipeline:
             desc=f"Quality filter {dataset_filter.name}",
         )
         return scored.data.column("fp")
+
+
+def _cache_key(view: Dataset, decider: _RowDecider) -> str | None:
+    """The map's cache key: the input, every filter with its parameters, and the package version. `datasets` would
+    hash the filters too, but pickles their classes by reference, so a new release with new filter logic would
+    otherwise read the old release's cached decisions. `None` (an unhashable formatting function) lets `datasets`
+    fall back to its own key."""
+    try:
+        return Hasher.hash((view._fingerprint, decider, __version__, CACHE_VERSION))
+    except Exception:  # datasets' own hashing then warns once and skips the cache
+        return None
 
 
 def _source_columns(dataset: Dataset, kind: str, text_field: str) -> list[str]:

@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 import xxhash
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import MinHash, MinHashLSH
 
 from ..base import DatasetFilter, FilterResult, SFTRow
+from .band_index import BandIndex
 
 _WORD_HASHES: dict[str, int] = {}
 _WORD_CACHE_SIZE = 200_000  # words; cleared when full, so memory stays bounded whatever the input size
@@ -37,19 +38,21 @@ def shingle_hashes(tokens: Sequence[str], n: int) -> np.ndarray:
 
 
 class ExactDedupFilter(DatasetFilter):
-    """Drops a row whose whole conversation (every turn with its role) equals an earlier row's, compared by a 128-bit
-    hash after lower-casing and collapsing whitespace (`normalize=True`). Reason: `exact_dedup`. Memory: 16 bytes per
-    distinct row kept, never the text."""
+    """Drops a row whose whole conversation (every turn with its role) equals an earlier row's, compared by a 63-bit
+    hash (xxh3) after lower-casing and collapsing whitespace (`normalize=True`). Reason: `exact_dedup`. Memory: one
+    Python int per distinct row, never the text; the chance that two different rows of a 10-million-row dataset
+    share a hash is about 5 in a million."""
 
     name = "exact_dedup"
+    fingerprint_dtype = "int64"
 
     def __init__(self, normalize: bool = True):
         self.normalize = normalize
-        self._seen: set[bytes] = set()
+        self._seen: set[int] = set()
 
-    def fingerprint(self, row: SFTRow) -> bytes:
+    def fingerprint(self, row: SFTRow) -> int:
         text = " ".join(row.full_text.lower().split()) if self.normalize else row.full_text
-        return xxhash.xxh3_128_digest(text.encode("utf-8", "surrogatepass"))
+        return xxhash.xxh3_64_intdigest(text.encode("utf-8", "surrogatepass")) >> 1  # 63 bits: fits Arrow's int64
 
     def start(self, lookup: Callable[[int], Any], values: Sequence[Any] | None = None) -> None:
         self._seen = set()
@@ -69,14 +72,15 @@ class ExactDedupFilter(DatasetFilter):
 class NearDedupFilter(DatasetFilter):
     """Drops a row whose word 5-gram shingles (prompt and answer words) have an estimated Jaccard similarity of at
     least `threshold`=0.8 with an earlier kept row. MinHash with `num_perm`=128 permutations and a fixed `seed`=42
-    (same input, same decisions), indexed with `datasketch.MinHashLSH` (9 bands of 13 rows at 0.8); every LSH
-    candidate is confirmed by comparing the two signatures, so pairs below the threshold that collide in one band are
-    kept. 0.8 sits in the 0.7-0.85 range used for web and code dedup; for SFT rows it catches the same answer with a
+    (same input, same decisions), banded as `datasketch.MinHashLSH` lays out the threshold (9 bands of 13 rows at
+    0.8) in a compact `BandIndex`; every LSH candidate is confirmed by comparing the two signatures, so pairs below
+    the threshold that collide in one band are kept. 0.8 sits in the 0.7-0.85 range used for web and code dedup; for SFT rows it catches the same answer with a
     few words changed while keeping templated prompts with different answers. Rows under `min_words`=10 words are
     left to exact dedup (a shingle set that small makes the estimate meaningless). Reason: `near_dedup`.
 
     Signatures are computed in parallel in the batched map and stored in an Arrow column (512 bytes per row, on
-    disk for file-backed datasets); the sequential pass keeps only the LSH band keys of the kept rows in memory.
+    disk for file-backed datasets); the sequential pass keeps only the band keys of the kept rows in memory, 108 bytes
+    per row.
     """
 
     name = "near_dedup"
@@ -93,14 +97,15 @@ class NearDedupFilter(DatasetFilter):
             seed,
             min_words,
         )
-        try:
-            MinHashLSH(threshold=threshold, num_perm=num_perm)  # datasketch's own check of the band layout
+        try:  # datasketch picks the bands (count and width) that minimize errors around the threshold
+            layout = MinHashLSH(threshold=threshold, num_perm=num_perm)
         except ValueError as error:
             raise ValueError(
                 f"The 'near_dedup' filter cannot index threshold={threshold} with num_perm={num_perm}: {error}."
             ) from error
         self._permutations = MinHash(num_perm=num_perm, seed=seed, scheme="affine32").permutations
-        self._lsh: MinHashLSH | None = None
+        self._bands, self._band_width = layout.b, layout.r
+        self._index: BandIndex | None = None
         self._lookup: Callable[[int], Any] | None = None
 
     def fingerprint(self, row: SFTRow) -> bytes | None:
@@ -113,22 +118,21 @@ class NearDedupFilter(DatasetFilter):
         return minhash.hashvalues.astype(np.uint32).tobytes()
 
     def start(self, lookup: Callable[[int], Any], values: Sequence[Any] | None = None) -> None:
-        # Band keys hashed to 8 bytes: the index holds (bands x kept rows) small keys, not 52-byte band slices
-        self._lsh = MinHashLSH(threshold=self.threshold, num_perm=self.num_perm, hashfunc=xxhash.xxh64_digest)
+        self._index = BandIndex(self._bands, self._band_width)
         self._lookup = lookup
 
     def filter(self, index: int, fingerprint: Any) -> FilterResult:
         if fingerprint is None:
             return True
-        assert self._lsh is not None and self._lookup is not None, "start() must run before filter()"
+        assert self._index is not None and self._lookup is not None, "start() must run before filter()"
         signature = np.frombuffer(fingerprint, dtype=np.uint32)
-        minhash = LeanMinHash(seed=self.seed, hashvalues=signature, scheme="affine32")
-        for candidate in self._lsh.query(minhash):
+        keys = self._index.keys(signature)
+        for candidate in sorted(self._index.query(keys)):
             other = np.frombuffer(self._lookup(candidate), dtype=np.uint32)
             if np.count_nonzero(signature == other) >= self.threshold * self.num_perm:
                 return False
-        self._lsh.insert(index, minhash, check_duplication=False)
+        self._index.add(index, keys)
         return True
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_lsh": None, "_lookup": None}
+        return {**self.__dict__, "_index": None, "_lookup": None}

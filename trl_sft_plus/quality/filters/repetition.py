@@ -63,7 +63,8 @@ class RepetitionFilter(QualityFilter):
       question once, or rewriting a given text (which copies it once), passes.
     - `top_ngram`: the most frequent 2/3/4-gram, occurring at least `top_ngram_min_count`=4 times, covers more than
       0.30/0.25/0.20 of the prose's characters (answers with at least `min_words`=30 words).
-    - `dup_ngrams`: characters in repeated 5-grams over 0.30, or in repeated 8-grams over 0.25 (same minimum).
+    - `dup_ngrams`: characters in repeated 5-grams over 0.35, or in repeated 8-grams over 0.30 (same minimum of
+      words). Twice Gopher's web values: in a 40-word answer one restated 12-word clause is already a quarter.
     - `code_dup_lines`: in code, more than `max_code_dup_line_frac`=0.5 of the lines with 8+ characters repeat an
       earlier line (at least 6 such lines): `global x` written over and over. Short lines (`}`, `else:`) are ignored.
     """
@@ -84,7 +85,7 @@ class RepetitionFilter(QualityFilter):
         min_words: int = 30,
         top_ngrams: Sequence[Sequence[float]] = ((2, 0.30), (3, 0.25), (4, 0.20)),
         top_ngram_min_count: int = 4,
-        dup_ngrams: Sequence[Sequence[float]] = ((5, 0.30), (8, 0.25)),
+        dup_ngrams: Sequence[Sequence[float]] = ((5, 0.35), (8, 0.30)),
         max_code_dup_line_frac: float = 0.5,
         code_min_lines: int = 6,
     ):
