@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 
@@ -82,6 +83,27 @@ def test_length_in_the_pipeline_reports_truncated_rows_as_flagged(tokenizer):
     assert dropping.dropped_rows == [{"index": 1, "reason": "length:too_long"}]
 
 
+def test_tools_and_template_kwargs_are_rendered_as_trl_renders_them(tokenizer):
+    template = (
+        "{% for tool in tools or [] %}[{{ tool['name'] }}: {{ tool['description'] }}]{% endfor %}"
+        "{% if verbose %}(verbose){% endif %}{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}"
+    )
+    tools = [{"name": "get_weather", "description": "Weather for a city, in degrees and words. " * 4}]
+    raw = chat_raw("Weather in Paris?", "Sunny.") | {
+        "tools": json.dumps(tools),
+        "chat_template_kwargs": {"verbose": True},
+    }
+    exact = len(
+        tokenizer.apply_chat_template(
+            raw["messages"], tools=tools, chat_template=template, verbose=True, tokenize=True, return_dict=True
+        )["input_ids"]
+    )
+    dataset = Dataset.from_list([raw])
+    fits = QualityPipeline([LengthFilter(tokenizer, exact, chat_template=template)]).run(dataset)[1]
+    overflows = QualityPipeline([LengthFilter(tokenizer, exact - 1, chat_template=template)]).run(dataset)[1]
+    assert (fits.dropped, overflows.dropped) == ({}, {"length:too_long": 1})
+
+
 def test_length_is_skipped_with_a_note_without_tokenizer(caplog):
     with caplog.at_level(logging.INFO, logger="trl_sft_plus.quality.registry"):
         assert build_filters(["length", "hygiene"], max_length=64)[0].name == "hygiene"
@@ -130,7 +152,8 @@ def test_ifd_thresholds_and_top_fraction_in_the_pipeline(tiny_model, tokenizer, 
     scores = IFDFilter(tiny_model, tokenizer).fingerprint_batch(ifd_rows)
     median = sorted(scores)[1]
     filters = build_filters(["ifd"], {"ifd": {"max_ifd": median}}, tokenizer=tokenizer, model=tiny_model)
-    kept, report = QualityPipeline(filters, num_proc=2).run(dataset)  # IFD runs in this process, not in workers
+    # IFD runs in this process, never in the map's worker processes
+    kept, report = QualityPipeline(filters, num_proc=2, min_rows_per_process=1).run(dataset)
     assert report.dropped == {"ifd:above_max": 2}
     assert sorted(d["index"] for d in report.dropped_rows) == sorted(i for i, s in enumerate(scores) if s > median)
     top = build_filters(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from datasets import Dataset, IterableDataset
@@ -11,6 +12,7 @@ from trl_sft_plus.data import DatasetLoadError
 from trl_sft_plus.quality import (
     FilterReport,
     InvalidRowError,
+    QualityFilter,
     QualityPipeline,
     ReportInvariantError,
     build_filters,
@@ -98,13 +100,29 @@ def test_near_dedup_is_deterministic_and_respects_its_threshold():
     assert QualityPipeline([NearDedupFilter(threshold=0.95)]).run(dataset)[1].dropped == {}
 
 
+class ProcessNote(QualityFilter):
+    """Keeps every row with a note naming the process that saw it: shows where the per-row filters ran."""
+
+    name = "process"
+
+    def filter(self, row):
+        return True, "main" if os.getpid() == MAIN_PID else "worker"
+
+
+MAIN_PID = os.getpid()
+
+
 def test_num_proc_2_gives_the_same_result_as_one_process():
     rows = [ROWS[i % len(ROWS)] | {"topic": f"t{i}"} for i in range(64)]
     dataset = Dataset.from_list(rows)
     kept_1, report_1 = QualityPipeline(build_filters(), num_proc=1, batch_size=8).run(dataset)
-    kept_2, report_2 = QualityPipeline(build_filters(), num_proc=2, batch_size=8).run(dataset)
+    pipeline_2 = QualityPipeline([*build_filters(), ProcessNote()], num_proc=2, batch_size=8, min_rows_per_process=1)
+    kept_2, report_2 = pipeline_2.run(dataset)
     assert report_1.dropped_rows == report_2.dropped_rows and report_1.dropped == report_2.dropped
     assert kept_1["topic"] == kept_2["topic"] == ["t0", "t4"]
+    assert report_2.flagged == {"process:worker": 2}  # the kept rows' notes: the filters ran in worker processes
+    small = QualityPipeline([ProcessNote()], num_proc=2).run(dataset)[1]  # 64 rows: not worth a worker pool
+    assert small.flagged == {"process:main": 64}
 
 
 def test_strict_mode_names_the_row_and_field(dataset):
@@ -114,7 +132,7 @@ def test_strict_mode_names_the_row_and_field(dataset):
         [turn("Q", "A"), {"messages": [{"role": "user", "content": "Q"}, {"role": "bot", "content": "A"}]}]
     )
     with pytest.raises(InvalidRowError, match=r"Row 1: invalid field 'messages\[1\]\.role'"):
-        QualityPipeline([StructureFilter()], strict=True, num_proc=2).run(bad_content)
+        QualityPipeline([StructureFilter()], strict=True, num_proc=2, min_rows_per_process=1).run(bad_content)
     # Content filters never raise in strict mode: a looping answer is well-formed, just bad
     assert QualityPipeline(build_filters(), strict=True).run(Dataset.from_list([ROWS[1]]))[1].dropped
 

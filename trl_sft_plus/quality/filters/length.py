@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -61,9 +62,14 @@ class LengthFilter(QualityFilter):
                 results[i] = (False, "template_error")
         lengths = self._count(rows, full)
         too_long = [i for i, length in lengths.items() if length > self.max_length]
-        prompts = {i: self._render(rows[i], prompt_only=True) for i in too_long}
-        prompt_lengths = self._count(rows, prompts)
+        prompts: dict[int, str] = {}
         for i in too_long:
+            try:
+                prompts[i] = self._render(rows[i], prompt_only=True)
+            except Exception:  # the template accepts the conversation but not its prompt alone
+                results[i] = (False, "template_error")
+        prompt_lengths = self._count(rows, prompts)
+        for i in prompts:
             if prompt_lengths[i] >= self.max_length:
                 results[i] = (False, "answer_truncated")
             else:
@@ -100,7 +106,14 @@ class LengthFilter(QualityFilter):
                 messages = messages[:first_answer]
             if not messages:
                 return ""
-        kwargs: dict[str, Any] = {"tokenize": False, "add_generation_prompt": prompt_only}
+        # As TRL's tokenize step: the row's tools (JSON text or a list) and template kwargs go into the template
+        tools = row.raw.get("tools")
+        kwargs: dict[str, Any] = {
+            **(row.raw.get("chat_template_kwargs") or {}),
+            "tokenize": False,
+            "add_generation_prompt": prompt_only,
+            "tools": json.loads(tools) if isinstance(tools, str) else tools,
+        }
         if self.chat_template is not None:
             kwargs["chat_template"] = self.chat_template
         return self.tokenizer.apply_chat_template(messages, **kwargs)
@@ -110,6 +123,8 @@ class LengthFilter(QualityFilter):
         if not self._is_chat(row):
             return size > self.max_length
         size = sum(len(m["content"].encode()) for m in row.messages) + 8
+        if row.raw.get("tools"):
+            size += len(json.dumps(row.raw["tools"]).encode()) * 2  # rendered tool schemas, generously
         fixed, per_message = self._template_overhead()
         return size + 2 * (fixed + per_message * len(row.messages)) > self.max_length
 
