@@ -10,6 +10,7 @@ from datasets import Dataset, IterableDataset
 
 from trl_sft_plus.data import DatasetLoadError
 from trl_sft_plus.quality import (
+    DatasetFilter,
     FilterReport,
     InvalidRowError,
     QualityFilter,
@@ -123,6 +124,26 @@ def test_num_proc_2_gives_the_same_result_as_one_process():
     assert report_2.flagged == {"process:worker": 2}  # the kept rows' notes: the filters ran in worker processes
     small = QualityPipeline([ProcessNote()], num_proc=2).run(dataset)[1]  # 64 rows: not worth a worker pool
     assert small.flagged == {"process:main": 64}
+
+
+class LongAnswers(DatasetFilter):
+    """A main-process dataset filter (like IFD, without a model): drops answers longer than 10 characters."""
+
+    name, parallel, fingerprint_dtype = "long", False, "int64"
+
+    def fingerprint(self, row):
+        return len(row.assistant_text)
+
+    def filter(self, index, fingerprint):
+        return fingerprint <= 10 or (False, "over_10")
+
+
+def test_main_process_dataset_filters_see_only_survivors_and_tolerate_none():
+    kept, report = QualityPipeline([StructureFilter(), LongAnswers()], num_proc=2).run(Dataset.from_list(ROWS))
+    assert report.dropped == {"structure:no_assistant_turn": 1, "long:over_10": 5}
+    assert kept["topic"] == ["geo", "geo-again"]
+    nothing_left = QualityPipeline([StructureFilter(), LongAnswers()]).run(Dataset.from_list([ROWS[2]]))[1]
+    assert nothing_left.dropped == {"structure:no_assistant_turn": 1}
 
 
 def test_strict_mode_names_the_row_and_field(dataset):

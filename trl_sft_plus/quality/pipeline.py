@@ -209,6 +209,8 @@ class QualityPipeline:
         formatting_func: Callable | None,
     ) -> None:
         survivors = np.flatnonzero(codes == 0)
+        if not len(survivors):
+            return
         if dataset_filter.parallel:
             column = decided.data.column(_fingerprint_column(position))
             positions = survivors
