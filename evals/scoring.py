@@ -35,7 +35,7 @@ def score_completion(
     Returns `(scores, errors)`; a scorer that raised has a NaN score and its error message (see `score_sample`).
     """
     sample = Sample(
-        prompt=row.prompt, completion=completion, reference=row.reference, finished=finished, task=row.task
+        prompt=row.user_text, completion=completion, reference=row.reference, finished=finished, task=row.task
     )
     return score_sample(sample, scorers_for(sample, base_scorers()))
 

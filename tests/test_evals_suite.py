@@ -56,7 +56,7 @@ def test_bad_rows_are_all_reported_with_file_and_line(tmp_path):
         f"{suite}:9: unknown field(s) extra",
         f"{suite}:7: duplicate id 'ok-1' (first at {suite}:1)",
     ]
-    assert "8 bad suite row(s)" in str(caught.value)
+    assert "8 bad prompt row(s)" in str(caught.value)
 
 
 def test_duplicate_ids_across_files_and_missing_files(tmp_path):
@@ -64,10 +64,10 @@ def test_duplicate_ids_across_files_and_missing_files(tmp_path):
     second = _write(tmp_path / "b.jsonl", [json.dumps({"id": "x", "task": "haiku", "prompt": "Write a haiku"})])
     with pytest.raises(SuiteError, match=rf"{second}:1: duplicate id 'x' \(first at {first}:1\)"):
         load_suites([first, second])
-    with pytest.raises(SuiteError, match="suite file not found"):
+    with pytest.raises(SuiteError, match="prompt file not found"):
         load_suites([tmp_path / "missing.jsonl"])
     empty = _write(tmp_path / "empty.jsonl", [""])
-    with pytest.raises(SuiteError, match="the suite has no rows"):
+    with pytest.raises(SuiteError, match="the file has no rows"):
         load_suites([empty])
 
 

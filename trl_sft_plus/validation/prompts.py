@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +15,24 @@ from .scorers import TASK_SCORERS
 
 
 class PromptFileError(ValueError):
-    """A prompt file that cannot be used; the message names the file and every bad line."""
+    """Bad rows in one or more prompt files; `problems` lists each as `file:line: what is wrong`."""
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems = list(problems)
+        super().__init__(f"{len(self.problems)} bad prompt row(s):\n" + "\n".join(f"  {p}" for p in self.problems))
 
 
 @dataclass(frozen=True)
 class PromptRow:
-    """One prompt: `prompt` is a user text or a list of messages ending before the answer."""
+    """One prompt, with where it came from (for error messages and reports). `prompt` is a user text, or a list of
+    messages ending before the answer when the row comes from a conversational dataset."""
 
     id: str
     prompt: Prompt
     task: str | None = None
     reference: str | None = None
+    source: str = ""
+    line: int = 0
 
     @property
     def user_text(self) -> str:
@@ -41,55 +48,76 @@ class PromptSet:
     skipped: Counter = field(default_factory=Counter)  # reason -> rows of the source that could not become prompts
 
 
-def _row_problem(row: Any, require_task: bool) -> str | None:
-    if not isinstance(row, dict):
-        return "not a JSON object"
-    prompt = row.get("prompt")
-    if prompt is None:
-        return "missing 'prompt'"
-    if isinstance(prompt, str):
-        if not prompt.strip():
-            return "empty 'prompt'"
-    elif not (isinstance(prompt, list) and any(isinstance(m, dict) and m.get("role") == "user" for m in prompt)):
-        return "'prompt' must be a string or a list of messages with a user turn"
-    task = row.get("task")
-    if task is None and require_task:
-        return "missing 'task'"
-    if task is not None and task not in TASK_SCORERS:
-        return f"unknown task {task!r} (known: {', '.join(sorted(TASK_SCORERS))})"
-    if row.get("reference") is not None and not isinstance(row["reference"], str):
-        return "'reference' must be a string"
-    return None
+FILE_FIELDS = ("id", "task", "prompt", "reference")
 
 
-def load_prompt_file(path: str | Path, *, require_task: bool = False) -> list[PromptRow]:
-    """Read `{"id", "task", "prompt", "reference"?}` rows; raise one error listing every bad line by number."""
-    path = Path(path)
-    if not path.is_file():
-        raise PromptFileError(f"Prompt file not found: {path}")
-    rows, problems, seen = [], [], set()
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                problems.append(f"{path}:{number}: invalid JSON ({error.msg})")
-                continue
-            problem = _row_problem(row, require_task)
-            row_id = str(row.get("id", f"{path.stem}-{number}")) if isinstance(row, dict) else None
-            if problem is None and row_id in seen:
-                problem = f"duplicate id {row_id!r}"
-            if problem is not None:
-                problems.append(f"{path}:{number}: {problem}")
-                continue
-            seen.add(row_id)
-            rows.append(PromptRow(row_id, row["prompt"], row.get("task"), row.get("reference")))
+def _check_row(data: object, where: str, require_task: bool) -> tuple[PromptRow | None, list[str]]:
+    if not isinstance(data, dict):
+        return None, [f"{where}: expected a JSON object, got {type(data).__name__}"]
+    problems = []
+    for name in ("id", "task", "prompt") if require_task else ("id", "prompt"):
+        if name not in data:
+            problems.append(f"{where}: missing field {name!r}")
+        elif not isinstance(data[name], str) or not data[name].strip():
+            problems.append(f"{where}: field {name!r} must be a non-empty string, got {data[name]!r}")
+    reference = data.get("reference")
+    if reference is not None and not isinstance(reference, str):
+        problems.append(f"{where}: field 'reference' must be a string, got {type(reference).__name__}")
+    unknown = sorted(set(data) - set(FILE_FIELDS))
+    if unknown:
+        problems.append(f"{where}: unknown field(s) {', '.join(unknown)}")
+    task = data.get("task")
+    if isinstance(task, str) and task.strip() and task not in TASK_SCORERS:
+        problems.append(f"{where}: unknown task {task!r}; known tasks: {', '.join(sorted(TASK_SCORERS))}")
     if problems:
-        raise PromptFileError(f"{len(problems)} bad row(s) in {path}:\n" + "\n".join(problems))
-    if not rows:
-        raise PromptFileError(f"{path} holds no prompts.")
+        return None, problems
+    return PromptRow(data["id"], data["prompt"], task or None, reference or None), []
+
+
+def _read_file(path: Path, require_task: bool) -> tuple[list[PromptRow], list[str]]:
+    if not path.is_file():
+        return [], [f"{path}: prompt file not found"]
+    rows: list[PromptRow] = []
+    problems: list[str] = []
+    with path.open(encoding="utf-8") as handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                data = json.loads(text.rstrip("\r\n"))
+            except json.JSONDecodeError as error:
+                problems.append(f"{where}: bad JSON ({error.msg} at column {error.colno})")
+                continue
+            row, row_problems = _check_row(data, where, require_task)
+            problems.extend(row_problems)
+            if row is not None:
+                rows.append(replace(row, source=str(path), line=number))
+    if not rows and not problems:
+        problems.append(f"{path}: the file has no rows")
+    return rows, problems
+
+
+def load_prompt_files(paths: Iterable[str | Path], *, require_task: bool = False) -> list[PromptRow]:
+    """Every row of `{"id", "task", "prompt", "reference"?}` JSONL files, in file order; raises `PromptFileError`
+    listing every bad row by file and line. Ids must be unique across files: results are paired by id."""
+    rows: list[PromptRow] = []
+    problems: list[str] = []
+    for path in paths:
+        file_rows, file_problems = _read_file(Path(path).expanduser(), require_task)
+        rows.extend(file_rows)
+        problems.extend(file_problems)
+    first_seen: dict[str, PromptRow] = {}
+    for row in rows:
+        if row.id in first_seen:
+            earlier = first_seen[row.id]
+            problems.append(
+                f"{row.source}:{row.line}: duplicate id {row.id!r} (first at {earlier.source}:{earlier.line})"
+            )
+        else:
+            first_seen[row.id] = row
+    if problems:
+        raise PromptFileError(problems)
     return rows
 
 
@@ -131,5 +159,5 @@ def prompts_from_rows(rows: Iterable[Mapping[str, Any]], max_prompts: int | None
             result.skipped[reason] += 1
             continue
         task = row.get("task") if row.get("task") in TASK_SCORERS else None
-        result.rows.append(PromptRow(str(row.get("id", index)), prompt, task, reference))
+        result.rows.append(PromptRow(str(row.get("id", index)), prompt, task, reference, line=index))
     return result

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..generation import Generation, GenerationSettings, Prompt
 from ..repetition.metrics import mean_metrics
-from .prompts import PromptRow, load_prompt_file, prompts_from_rows
+from .prompts import PromptRow, load_prompt_files, prompts_from_rows
 from .scorers import (
     DEFAULT_SCORERS,
     Sample,
@@ -84,7 +84,7 @@ class GenerationValidator:
                 raise ValueError(f"validation_dataset yields no prompts (rows without a prompt: {dict(skipped)}).")
             return cls(rows, **kwargs)
         if args.validation_prompts_file:
-            return cls(load_prompt_file(args.validation_prompts_file)[:limit], **kwargs)
+            return cls(load_prompt_files([args.validation_prompts_file])[:limit], **kwargs)
         datasets = eval_dataset if isinstance(eval_dataset, dict) else {None: eval_dataset}
         by_dataset = {}
         for key, dataset in datasets.items():
