@@ -87,12 +87,12 @@ def test_identical_weights_and_losses_with_additions_off(tokenizer, chat_dataset
 
 
 def test_trl_config_is_converted_with_our_defaults(tokenizer, chat_dataset, tmp_path):
-    args = trl.SFTConfig(output_dir=str(tmp_path), max_steps=1, bf16=False, report_to="none", max_length=32)
+    args = trl.SFTConfig(output_dir=str(tmp_path), max_steps=1, bf16=False, report_to="none", max_length=96)
     trainer = SFTPlusTrainer(
         model=tiny_llama(tokenizer), args=args, train_dataset=chat_dataset, processing_class=tokenizer
     )
     assert isinstance(trainer.args, SFTPlusConfig)
-    assert trainer.args.max_length == 32
+    assert trainer.args.max_length == 96
     assert trainer.args.repetition_monitor is True
 
 

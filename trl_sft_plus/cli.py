@@ -50,6 +50,8 @@ def _train_parser():
 
 
 def train(argv: Sequence[str]) -> int:
+    from trl import get_peft_config, get_quantization_config
+
     from .data import load_rows
     from .models import DEFAULT_MODEL, resolve_model_path
     from .trainer import SFTPlusTrainer
@@ -60,7 +62,7 @@ def train(argv: Sequence[str]) -> int:
     )
     model_init_kwargs = dict(
         revision=model_args.model_revision,
-        trust_remote_code=model_args.trust_remote_code,
+        trust_remote_code=training_args.trust_remote_code,
         attn_implementation=model_args.attn_implementation,
         dtype=model_args.dtype,
         use_safetensors=None if script_args.allow_pickle else True,
@@ -79,7 +81,12 @@ def train(argv: Sequence[str]) -> int:
         train_dataset, eval_dataset = split["train"], split["test"]
 
     trainer = SFTPlusTrainer(
-        model=model_path, args=training_args, train_dataset=train_dataset, eval_dataset=eval_dataset
+        model=model_path,
+        args=training_args,
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset,
+        quantization_config=get_quantization_config(model_args),
+        peft_config=get_peft_config(model_args),
     )
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_model(training_args.output_dir)
