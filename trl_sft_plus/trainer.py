@@ -73,7 +73,7 @@ class SFTPlusTrainer(SFTTrainer):
             dataset_format(train_dataset.column_names, args.dataset_text_field)  # one clear error for wrong columns
         self.quality_reports: dict[str, Any] = {}
         self._quality_logged = False
-        self._model_for_quality = None if isinstance(model, str) else model
+        self._model_for_quality = model  # the IFD filter scores with it (a name or path is loaded for scoring)
         self._raw_eval_dataset = eval_dataset
         super().__init__(
             model=model,

@@ -15,7 +15,8 @@ from ..base import DatasetFilter, FilterResult, SFTRow
 
 
 class IFDFilter(DatasetFilter):
-    """Scores each row with IFD using `model` and `tokenizer` (the model being trained), then drops rows with
+    """Scores each row with IFD using `model` (the model being trained, or its name/path, then loaded once for
+    scoring) and `tokenizer`, then drops rows with
     IFD > `max_ifd` (default 1.0: the prompt makes the answer no easier) as `ifd:above_max`, and, if `keep_fraction` is
     set, keeps only that fraction of the scored rows with the highest IFD (the hardest instructions, as Cherry LLM
     selects) and drops the rest as `ifd:below_top_fraction`. Rows without a prompt (text rows) are not scored and kept.
@@ -45,6 +46,10 @@ class IFDFilter(DatasetFilter):
     ):
         if model is None or tokenizer is None:
             raise ValueError("The 'ifd' filter needs the model and its tokenizer.")
+        if isinstance(model, str):  # a model given by name to the trainer: score with a copy of the same weights
+            from ...models import load
+
+            model, _ = load(model)
         if keep_fraction is not None and not 0 < keep_fraction <= 1:
             raise ValueError(f"The 'ifd' filter's keep_fraction must be in (0, 1], got {keep_fraction!r}.")
         self.model, self.tokenizer = model, tokenizer
