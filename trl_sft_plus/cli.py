@@ -3,6 +3,8 @@
 `train` is TRL's `trl sft` script shape built on `trl.TrlParser` with `SFTPlusConfig` (TRL's own CLI hard-codes its
 trainer class): flags or a YAML file via `--config`, and it runs unchanged under `accelerate launch`.
 Errors about the user's input end in one line on stderr and exit status 2 (`TRL_SFT_PLUS_DEBUG=1` shows tracebacks).
+Flags use TRL's underscore spelling (`--allow_pickle`, `--trust_remote_code`); `HfArgumentParser` also registers the
+dashed alias of each (`--allow-pickle`), the spelling the loader's errors name for every command.
 """
 
 from __future__ import annotations

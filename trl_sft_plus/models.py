@@ -139,6 +139,11 @@ def resolve_model_path(name_or_path: str, *, allow_pickle: bool = False) -> str:
                 f"{name_or_path!r} is a hub id, but HF_HUB_OFFLINE=1; use a local folder or the embedded model "
                 f"{DEFAULT_MODEL!r}."
             )
+        if allow_pickle:
+            logger.warning(
+                "allow_pickle is set: %s may load pickle weights from the hub; only do this for repositories you trust.",
+                name_or_path,
+            )
         return name_or_path
     raise ModelLoadError(
         f"Unknown model {name_or_path!r}: expected an embedded name ({', '.join(EMBEDDED_MODELS)}), "
@@ -189,6 +194,8 @@ def load(
         model = AutoModelForCausalLM.from_pretrained(
             path, dtype=dtype, trust_remote_code=trust_remote_code, use_safetensors=not allow_pickle or None
         )
-    except OSError as error:
-        raise ModelLoadError(f"Could not load model weights from {path!r}: {error}") from error
+    except OSError as error:  # e.g. a hub repository without safetensors weights
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        hint = "" if allow_pickle else "; if it only has pickle weights, pass --allow-pickle (or allow_pickle=True)"
+        raise ModelLoadError(f"Could not load model weights from {path!r}: {reason}{hint}") from error
     return model, tokenizer
