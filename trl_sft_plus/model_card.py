@@ -1,5 +1,10 @@
 """Our figures in the model card TRL writes: the data-quality report, the last repetition check and the last
-generation-validation results, each as a short Markdown table appended to `README.md` in `output_dir`."""
+generation-validation results, each as a short Markdown table appended to `README.md`.
+
+TRL (1.16) writes its card from `create_model_card`, which it calls only when it saves a checkpoint
+(`_save_checkpoint`) or pushes (`push_to_hub`), always into `args.output_dir`. `trainer.save_model(folder)` writes no
+card, so `SFTPlusTrainer.save_model` calls `write_model_card` for the folder the user named.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +31,7 @@ def plus_sections(trainer: Any) -> str:
     monitor = getattr(trainer, "repetition_monitor", None)
     if monitor is not None and monitor.history:
         last = monitor.history[-1]
-        rows = [(key, value) for key, value in last.items() if key != "step"]
+        rows = [(f"rep/{key}", value) for key, value in last.items() if key != "step"]  # the names loggers see
         parts.append(f"### Repetition monitor (step {int(last['step'])})\n\n" + _table(("metric", "value"), rows))
     evaluations = [entry for entry in trainer.state.log_history if any("_gen_" in key for key in entry)]
     if evaluations:
@@ -38,6 +43,21 @@ def plus_sections(trainer: Any) -> str:
     if not parts:
         return ""
     return f"\n{SECTION_MARKER}\n## trl-sft-plus\n\n" + "\n\n".join(parts) + "\n"
+
+
+def write_model_card(trainer: Any, folder: str | Path) -> None:
+    """TRL's card, with our sections, as `folder/README.md` (main process only, like TRL's).
+
+    TRL's `create_model_card` takes no folder: pointing `args.output_dir` at `folder` for the one call reuses TRL's
+    card unchanged instead of copying its template code.
+    """
+    args = trainer.args
+    model_name = args.hub_model_id.split("/")[-1] if args.hub_model_id else Path(folder).name
+    output_dir, args.output_dir = args.output_dir, str(folder)
+    try:
+        trainer.create_model_card(model_name=model_name)
+    finally:
+        args.output_dir = output_dir
 
 
 def append_plus_sections(trainer: Any) -> None:

@@ -212,6 +212,15 @@ class SFTPlusTrainer(SFTTrainer):
 
     # Model card ---------------------------------------------------------------------------------------------------
 
+    def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
+        super().save_model(output_dir, _internal_call)
+        # TRL writes its card only for checkpoints and pushes (both call this with `_internal_call`): a model the
+        # user saves gets the same card, with our sections, beside its weights
+        if not _internal_call and self.is_world_process_zero():
+            from .model_card import write_model_card
+
+            write_model_card(self, output_dir or self.args.output_dir)
+
     def create_model_card(self, *args, **kwargs) -> None:
         super().create_model_card(*args, **kwargs)
         if self.is_world_process_zero():
