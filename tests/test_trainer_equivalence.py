@@ -96,9 +96,17 @@ def test_trl_config_is_converted_with_our_defaults(tokenizer, chat_dataset, tmp_
     assert trainer.args.repetition_monitor is True
 
 
-def test_cpu_defaults_do_not_fail_and_are_logged(caplog):
-    with caplog.at_level("WARNING"):
-        args = SFTPlusConfig(output_dir="unused", report_to="none")
-    if not torch.cuda.is_available():
-        assert args.bf16 is False and args.gradient_checkpointing is False
-        assert "bf16=False" in caplog.text and "gradient_checkpointing=False" in caplog.text
+def test_cpu_defaults_do_not_fail_and_are_logged(caplog, monkeypatch):
+    import trl_sft_plus.config as config
+
+    monkeypatch.setattr(config, "has_accelerator", lambda: False)
+    monkeypatch.setattr(config, "is_torch_bf16_gpu_available", lambda: False)
+    for native, expected in [(False, "bf16=False"), (True, "bf16 autocast on the CPU")]:
+        monkeypatch.setattr(config, "cpu_has_native_bf16", lambda native=native: native)
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            args = SFTPlusConfig(output_dir="unused", report_to="none")
+        assert args.bf16 is native and args.use_cpu is native and args.gradient_checkpointing is False
+        assert expected in caplog.text and "gradient_checkpointing=False" in caplog.text
+    explicit = SFTPlusConfig(output_dir="unused", report_to="none", bf16=False, gradient_checkpointing=True)
+    assert explicit.bf16 is False and explicit.gradient_checkpointing is True  # set values are never changed
