@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 
 from trl_sft_plus import models
+from trl_sft_plus.testing import tiny_llama
 
 _WORD_TOKEN = re.compile(r"^ [a-z]{3,8}$")
 
@@ -43,21 +44,8 @@ def save_tiny_model(
     """
     folder = Path(folder)
     tokenizer = tokenizer or models.load_tokenizer()
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-        tie_word_embeddings=False,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    torch.manual_seed(seed)
-    model = LlamaForCausalLM(config)
+    model = tiny_llama(tokenizer, tie_word_embeddings=False, seed=seed)
+    config = model.config
     with torch.no_grad():
         if constant_token is not None:
             # The residual stream becomes the (shared) token embedding, so every position has the same logits.
