@@ -1,0 +1,71 @@
+"""What both tutorial examples do around `trainer.train()`: answer the tutorial prompts before and after training
+(on every rank, through the trainer's distributed generator), optionally evaluate once before training, and show
+the answers side by side on the main process."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from trl_sft_plus import SFTPlusTrainer, models
+from trl_sft_plus.console import print_before_after
+from trl_sft_plus.generation import GenerationSettings
+from trl_sft_plus.recipes import cpu_tutorial_config
+
+
+def parse_args(doc: str, output_dir: str, max_steps: int) -> argparse.Namespace:
+    """The flags both examples take."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--model", default=models.DEFAULT_MODEL, help="embedded name, checkpoint folder or hub id")
+    parser.add_argument("--output-dir", default=output_dir)
+    parser.add_argument("--max-steps", type=int, default=max_steps, help="ignored with --full (one epoch)")
+    parser.add_argument("--full", action="store_true", help="train one epoch on every shipped row")
+    parser.add_argument("--hub", action="store_true", help="train on the tutorial's hub dataset (needs the network)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=8, help="per device; keep the global batch when scaling out")
+    parser.add_argument(
+        "--eval-steps", type=int, default=None, help="steps between evaluations (default: half the run)"
+    )
+    parser.add_argument("--eval-before", action="store_true", help="evaluate the base model first (eval_before.json)")
+    return parser.parse_args()
+
+
+def config(args: argparse.Namespace, **overrides):
+    """The tutorial recipe with the flags applied: steps (or one full epoch), batch size, evaluation interval, seed."""
+    return cpu_tutorial_config(
+        args.output_dir,
+        max_steps=-1 if args.full else args.max_steps,
+        num_train_epochs=1,
+        per_device_train_batch_size=args.batch_size,
+        eval_strategy="steps",
+        eval_steps=args.eval_steps or max(1, args.max_steps // 2),
+        seed=args.seed,
+        **overrides,
+    )
+
+
+def run(
+    trainer: SFTPlusTrainer,
+    prompts: Sequence[str],
+    settings: GenerationSettings,
+    title: str,
+    *,
+    eval_before: bool = False,
+) -> None:
+    started = time.perf_counter()
+    output_dir = Path(trainer.args.output_dir)
+    before = trainer.generate_completions(prompts, settings)
+    if eval_before:  # the base model's numbers, to read the training curve against
+        metrics = trainer.evaluate()
+        if trainer.is_world_process_zero():
+            output_dir.mkdir(parents=True, exist_ok=True)
+            (output_dir / "eval_before.json").write_text(json.dumps(metrics, indent=2))
+    trainer.train()
+    trainer.save_model(str(output_dir))
+    after = trainer.generate_completions(prompts, settings)
+    if trainer.is_world_process_zero():
+        print_before_after(before, after, title)
+        print(f"Saved to {output_dir}; training and generation took {time.perf_counter() - started:.0f} s.")
