@@ -50,4 +50,4 @@ def bench(session: nox.Session) -> None:
         session.run("python", f"benchmarks/{script}", *session.posargs, env=OFFLINE)
 
 
-BENCHMARKS: list[str] = []
+BENCHMARKS = ["bench_filters.py", "bench_monitor.py", "bench_generation.py"]
