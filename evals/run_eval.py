@@ -65,6 +65,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=200, help="fine-tuning steps at batch 8")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-training", action="store_true", help="compare an existing OUT/tuned checkpoint")
+    parser.add_argument("--train-only", action="store_true", help="stop after saving OUT/tuned (CI gates it next)")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -72,6 +73,9 @@ def main() -> int:
     if not args.skip_training:
         tuned = fine_tune(args.out, args.steps, args.seed)
     trained = time.perf_counter()
+    if args.train_only:
+        print(f"Tuned checkpoint: {tuned.resolve()} (fine-tuning {trained - started:.0f} s)")
+        return 0
     status = cli.main(["compare", "--base", models.DEFAULT_MODEL, "--tuned", str(tuned), "--out", str(args.out)])
     done = time.perf_counter()
     print(f"Tuned checkpoint: {tuned.resolve()}")

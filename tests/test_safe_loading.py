@@ -115,7 +115,7 @@ def test_lm_eval_task_tokenizer_keeps_remote_code_off(tiny_model_dir, monkeypatc
 
 def test_hub_error_names_the_flag(monkeypatch):
     """A hub repository without safetensors: transformers' OSError becomes one line that names the flag."""
-    monkeypatch.setattr(models, "resolve_model_path", lambda name, allow_pickle=False: name)
+    monkeypatch.setattr(models, "resolve_model_path", lambda name, allow_pickle=False, need_weights=True: name)
     monkeypatch.setattr(models, "_tokenizer_from", lambda path, trust_remote_code: None)
 
     def no_safetensors(*args, **kwargs):
@@ -224,10 +224,10 @@ def test_train_refuses_pickle_with_one_line(pickle_checkpoint, train_file, tmp_p
 def test_train_flag_takes_both_spellings():
     """TrlParser (HfArgumentParser) registers `--allow_pickle` and the dashed alias the error message names."""
     for spelling in ("--allow_pickle", "--allow-pickle"):
-        script_args, _, _ = _train_parser().parse_args_and_config(args=[spelling, "--output_dir", "o"])
-        assert script_args.allow_pickle is True
-    script_args, training_args, _ = _train_parser().parse_args_and_config(args=["--output_dir", "o"])
-    assert script_args.allow_pickle is False and training_args.trust_remote_code is False
+        _, training_args, _ = _train_parser().parse_args_and_config(args=[spelling, "--output_dir", "o"])
+        assert training_args.allow_pickle is True
+    _, training_args, _ = _train_parser().parse_args_and_config(args=["--output_dir", "o"])
+    assert training_args.allow_pickle is False and training_args.trust_remote_code is False
 
 
 def test_train_with_the_flag_trains_from_the_pickle_weights(pickle_checkpoint, train_file, tmp_path, monkeypatch):
@@ -240,3 +240,18 @@ def test_train_with_the_flag_trains_from_the_pickle_weights(pickle_checkpoint, t
     assert [c["trust_remote_code"] for c in processor_calls] == [False]
     assert (out / "model.safetensors").is_file()  # saved the safe way, whatever it was loaded from
     assert_same_weights(LlamaForCausalLM.from_pretrained(out), weights)  # learning rate 0: the loaded weights
+
+
+def test_trainer_refuses_a_pickle_folder_given_by_path(pickle_checkpoint, tmp_path, chat_dataset):
+    """`SFTPlusTrainer(model="folder")` checks the folder like every other loader, and asks TRL for safetensors."""
+    folder, _ = pickle_checkpoint
+    from trl_sft_plus import SFTPlusTrainer
+
+    from .conftest import plain_config
+
+    with pytest.raises(models.ModelLoadError, match="pytorch_model.bin is a pickle checkpoint"):
+        SFTPlusTrainer(model=str(folder), args=plain_config(tmp_path / "o"), train_dataset=chat_dataset)
+    trainer = SFTPlusTrainer(
+        model=str(folder), args=plain_config(tmp_path / "o", allow_pickle=True), train_dataset=chat_dataset
+    )
+    assert "use_safetensors" not in (trainer.args.model_init_kwargs or {})

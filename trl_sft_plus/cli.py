@@ -37,10 +37,6 @@ class TrainScriptArguments:
     eval_fraction: float = field(
         default=0.0, metadata={"help": "Hold out this fraction of the training rows for evaluation (seeded)."}
     )
-    allow_pickle: bool = field(
-        default=False,
-        metadata={"help": "Allow pickle (.bin/.pt) model weights; off by default because they can run code."},
-    )
 
 
 def _train_parser():
@@ -60,14 +56,14 @@ def train(argv: Sequence[str]) -> int:
 
     script_args, training_args, model_args = _train_parser().parse_args_and_config(args=list(argv))
     model_path = resolve_model_path(
-        model_args.model_name_or_path or DEFAULT_MODEL, allow_pickle=script_args.allow_pickle
+        model_args.model_name_or_path or DEFAULT_MODEL, allow_pickle=training_args.allow_pickle
     )
     model_init_kwargs = dict(
         revision=model_args.model_revision,
         trust_remote_code=training_args.trust_remote_code,
         attn_implementation=model_args.attn_implementation,
         dtype=model_args.dtype,
-        use_safetensors=None if script_args.allow_pickle else True,
+        use_safetensors=None if training_args.allow_pickle else True,
     )
     model_init_kwargs.update(training_args.model_init_kwargs or {})
     training_args.model_init_kwargs = model_init_kwargs
@@ -117,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return COMMANDS[argv[0]](argv[1:])
-    except (ModelLoadError, DatasetLoadError, FileNotFoundError, ValueError, KeyError) as error:
+    except (ModelLoadError, DatasetLoadError, OSError, ValueError, KeyError) as error:
         if os.environ.get("TRL_SFT_PLUS_DEBUG"):
             raise
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -46,6 +46,8 @@ class SFTPlusConfig(SFTConfig):
             it only costs time. `bf16` left unset resolves, without a GPU, to bf16 autocast on a CPU that computes
             bf16 natively (AVX512-BF16/AMX, with `use_cpu=True`) and to off elsewhere, instead of failing.
 
+        allow_pickle (`bool`, defaults to `False`): let a model given by name or path load pickle weights.
+
         > Data quality (before tokenization)
 
         quality_filtering (`bool`, defaults to `True`): run the filter pipeline on the raw training rows.
@@ -90,6 +92,14 @@ class SFTPlusConfig(SFTConfig):
         metadata={
             "help": "Enable gradient checkpointing to trade compute for memory. `None` (default) turns it on where a "
             "bf16-capable accelerator is present, like TRL, and off on CPU."
+        },
+    )
+
+    allow_pickle: bool = field(
+        default=False,
+        metadata={
+            "help": "Allow a model given by name or path to load pickle (.bin/.pt) weights, which can run code; "
+            "off by default, so only safetensors load."
         },
     )
 

@@ -120,13 +120,15 @@ def check_checkpoint_folder(folder: Path, *, allow_pickle: bool = False) -> None
     logger.warning("Loading pickle weights %s because allow_pickle is set; only do this for files you trust.", pickles)
 
 
-def resolve_model_path(name_or_path: str, *, allow_pickle: bool = False) -> str:
-    """Turn a model argument into something `from_pretrained` takes: a checkpoint folder or a hub id."""
+def resolve_model_path(name_or_path: str, *, allow_pickle: bool = False, need_weights: bool = True) -> str:
+    """Turn a model argument into something `from_pretrained` takes: a checkpoint folder or a hub id.
+    `need_weights=False` accepts a folder for its tokenizer alone, whatever weights it holds."""
     if name_or_path in EMBEDDED_MODELS:
         return str(embedded_checkpoint(name_or_path))
     path = Path(name_or_path).expanduser()
     if path.is_dir():
-        check_checkpoint_folder(path, allow_pickle=allow_pickle)
+        if need_weights:
+            check_checkpoint_folder(path, allow_pickle=allow_pickle)
         return str(path)
     for embedded in EMBEDDED_MODELS.values():
         if name_or_path == embedded.hub_id and _hub_offline():
@@ -167,7 +169,7 @@ def check_tokenizer(tokenizer: PreTrainedTokenizerBase) -> None:
 def load_tokenizer(
     name_or_path: str = DEFAULT_MODEL, *, trust_remote_code: bool = False, allow_pickle: bool = False
 ) -> PreTrainedTokenizerBase:
-    path = resolve_model_path(name_or_path, allow_pickle=allow_pickle)
+    path = resolve_model_path(name_or_path, allow_pickle=allow_pickle, need_weights=False)
     return _tokenizer_from(path, trust_remote_code)
 
 

@@ -22,7 +22,7 @@ from trl.models import unwrap_model_for_generation
 from .config import SFTPlusConfig
 from .data import dataset_format
 from .generation import Generation, GenerationSettings, Prompt, generate
-from .models import EMBEDDED_MODELS, resolve_model_path
+from .models import resolve_model_path
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +67,10 @@ class SFTPlusTrainer(SFTTrainer):
         validation_dataset: Dataset | Sequence[Prompt] | None = None,
     ):
         args = as_plus_config(args, model)
-        if isinstance(model, str) and model in EMBEDDED_MODELS:
-            model = resolve_model_path(model)
+        if isinstance(model, str):  # embedded names become their checkpoint; folders are checked for safe weights
+            model = resolve_model_path(model, allow_pickle=args.allow_pickle)
+            if not args.allow_pickle:
+                args.model_init_kwargs = {"use_safetensors": True, **(args.model_init_kwargs or {})}
         if train_dataset is not None and formatting_func is None and not isinstance(train_dataset, IterableDataset):
             dataset_format(train_dataset.column_names, args.dataset_text_field)  # one clear error for wrong columns
         self.quality_reports: dict[str, Any] = {}
