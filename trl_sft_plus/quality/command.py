@@ -80,6 +80,11 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
         help="datatrove's files, logs and stats; slurm/ray workers must see it (default: OUTPUT.datatrove)",
     )
     group.add_argument("--resume", action="store_true", help="keep --work-dir and skip the tasks already finished")
+    group.add_argument(
+        "--start-method",
+        choices=("fork", "forkserver", "spawn"),
+        help="how --executor local starts workers (default: fork on Linux, else forkserver)",
+    )
     group.add_argument("--slurm-partition", help="slurm partition (required with --executor slurm)")
     group.add_argument("--slurm-time", metavar="HH:MM:SS", help="time limit per job (required with --executor slurm)")
     group.add_argument("--slurm-cpus-per-task", type=int, default=1, help="(default: 1)")
