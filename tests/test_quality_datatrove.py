@@ -168,3 +168,50 @@ def test_an_executor_that_cannot_run_is_a_one_line_error(tmp_path, capsys, monke
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("trl-sft-plus filter: error:") and message in err
     assert not (tmp_path / "r.json").exists()
+
+
+def test_slurm_and_ray_executors_are_built_from_the_flags(tmp_path):
+    from datatrove.executor.ray import RayPipelineExecutor
+    from datatrove.executor.slurm import SlurmPipelineExecutor
+
+    from trl_sft_plus.quality.datatrove_adapter import RowViews
+    from trl_sft_plus.quality.datatrove_executor import build_executors, plan_stages
+
+    views = RowViews("conversational", ["messages"])
+    plan = plan_stages("rows.jsonl", build_filters(["structure", "exact_dedup"]), views, 4, tmp_path)
+    assert [(stage.name, stage.tasks) for stage in plan.stages] == [("rows", 4), ("exact_dedup_find", 4),
+                                                                   ("exact_dedup", 4)]  # fmt: skip
+    settings = ExecutorSettings(executor="slurm", workers=3, tasks=4, slurm_partition="cpu", slurm_time="01:00:00",
+                                slurm_venv="/opt/venv", slurm_mem_per_cpu_gb=4)  # fmt: skip
+    slurm = build_executors(plan, settings, tmp_path)
+    assert all(isinstance(e, SlurmPipelineExecutor) for e in slurm)
+    assert [(e.job_name, e.tasks, e.workers, e.partition, e.time, e.mem_per_cpu_gb) for e in slurm][0] == (
+        "trl-sft-plus-filter-rows", 4, 3, "cpu", "01:00:00", 4)  # fmt: skip
+    assert slurm[0].venv_path == "/opt/venv/bin/activate"
+    assert slurm[2].depends is slurm[1] and slurm[1].depends is slurm[0] and slurm[0].depends is None
+    ray = build_executors(plan, ExecutorSettings(executor="ray", workers=2, tasks=4, ray_cpus_per_task=2), tmp_path)
+    assert all(isinstance(e, RayPipelineExecutor) for e in ray)
+    assert (ray[-1].tasks, ray[-1].workers, ray[-1].cpus_per_task, ray[-1].depends) == (4, 2, 2, ray[1])
+
+
+class FakeStage:
+    def __init__(self, incomplete):
+        self.job_id, self.incomplete = "17", incomplete
+
+    def get_incomplete_ranks(self, skip_completed=True):
+        return self.incomplete.pop(0) if len(self.incomplete) > 1 else self.incomplete[0]
+
+
+def test_waiting_for_slurm_ends_when_the_last_stage_is_done_or_its_jobs_are_gone(tmp_path, monkeypatch):
+    queue = []
+
+    def squeue(command, **kwargs):
+        assert command[:2] == ["squeue", "-h"] and command[-1] == "17"
+        return type("Done", (), {"stdout": queue.pop(0) if queue else ""})
+
+    monkeypatch.setattr(executor_module.subprocess, "run", squeue)
+    queue[:] = ["17_0\n17_1\n"]
+    executor_module.wait_for_slurm([FakeStage([[0, 1], [1], []])], tmp_path, poll_seconds=0)  # finished
+    queue[:] = ["17_1\n"]
+    with pytest.raises(RuntimeError, match="ended before every stage finished"):
+        executor_module.wait_for_slurm([FakeStage([[0, 1], [1]])], tmp_path, poll_seconds=0)  # job gone, rank 1 not
