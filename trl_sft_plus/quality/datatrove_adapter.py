@@ -68,7 +68,7 @@ from datatrove.utils.hashing import HashConfig
 from ..data import load_rows
 from .base import QualityFilter, SFTRow
 from .filters.dedup import ExactDedupFilter, NearDedupFilter, shingle_hashes
-from .pipeline import InvalidRowError, _reason, _unpack
+from .pipeline import InvalidRowError, reason_name, unpack_result
 
 INDEX, SHARD, NOTE, REASON = "index", "shard", "quality_note", "filter_reason"
 MAX_SHARDS = 65535  # datatrove's exact-dedup priority is 16 bits: one priority per shard, 1..65535
@@ -90,7 +90,7 @@ class RowViews:
         self._cache: OrderedDict[str, tuple[str, SFTRow]] = OrderedDict()
 
     def raw(self, text: str) -> dict[str, Any]:
-        """The row as the in-process filters see it: only the columns they read (see `pipeline._source_columns`)."""
+        """The row as the in-process filters see it: only the columns they read (see `pipeline.source_columns`)."""
         row = json.loads(text)
         return {column: row[column] for column in self.columns if column in row}
 
@@ -193,8 +193,8 @@ class SFTQualityFilter(BaseFilter):
         rows = [self.views.row(doc) for doc in batch]
         decisions: list[bool | tuple[bool, str]] = []
         for doc, row, result in zip(batch, rows, self.quality_filter.filter_batch(rows), strict=True):
-            keep, detail = _unpack(result)
-            reason = _reason(self.quality_filter.name, detail)
+            keep, detail = unpack_result(result)
+            reason = reason_name(self.quality_filter.name, detail)
             if keep:
                 if detail:
                     doc.metadata.setdefault(NOTE, reason)  # the first note wins, as in-process
@@ -254,7 +254,7 @@ class SFTMinhashSignature(MinhashDedupSignature):
     def get_shingles(self, text: str) -> np.ndarray:
         row = SFTRow.from_raw(self.views.raw(text), 0, self.views.kind, dataset_text_field=self.views.text_field)
         # the tokens NearDedupFilter.fingerprint shingles
-        tokens = row.prompt_words + row.answer_words if row.prompt_text else row.answer_words
+        tokens = NearDedupFilter.tokens(row)
         if len(tokens) < self.dedup.min_words:
             return np.empty((0, 1), dtype=np.uint64)
         return shingle_hashes(tokens, self.dedup.ngram).astype(np.uint64).reshape((-1, 1))

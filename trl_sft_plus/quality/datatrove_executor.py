@@ -53,7 +53,7 @@ from .datatrove_adapter import (
     shard_file,
 )
 from .filters.dedup import ExactDedupFilter, NearDedupFilter
-from .pipeline import _source_columns
+from .pipeline import source_columns
 from .report import FilterReport
 
 EXECUTORS = ("local", "slurm", "ray")
@@ -262,7 +262,7 @@ def run_with_datatrove(
     kind = dataset_format(dataset.column_names, text_field)
     if kind == "tokenized":
         raise ValueError("The dataset is already tokenized (it has 'input_ids'): there is no raw text to filter.")
-    views = RowViews(kind, _source_columns(dataset, kind, text_field), text_field)
+    views = RowViews(kind, source_columns(dataset, kind, text_field), text_field)
     work_dir = prepare_work_dir(Path(settings.work_dir), settings.resume)
     plan = plan_stages(source, filters, views, settings.task_count, work_dir, split=split, strict=strict)
     executors = build_executors(plan, settings, work_dir)

@@ -41,13 +41,13 @@ class InvalidRowError(ValueError):
     """A structurally invalid row in strict mode; the message names the row index and the field."""
 
 
-def _unpack(result: FilterResult) -> tuple[bool, str]:
+def unpack_result(result: FilterResult) -> tuple[bool, str]:
     if isinstance(result, tuple):
         return bool(result[0]), str(result[1] or "")
     return bool(result), ""
 
 
-def _reason(name: str, detail: str) -> str:
+def reason_name(name: str, detail: str) -> str:
     return f"{name}:{detail}" if detail else name
 
 
@@ -93,13 +93,13 @@ class _RowDecider:
                 break
             still = []
             for i, result in zip(pending, quality_filter.filter_batch([rows[i] for i in pending]), strict=True):
-                keep, detail = _unpack(result)
+                keep, detail = unpack_result(result)
                 if keep:
                     if detail and not notes[i]:
-                        notes[i] = _reason(quality_filter.name, detail)
+                        notes[i] = reason_name(quality_filter.name, detail)
                     still.append(i)
                     continue
-                reasons[i] = _reason(quality_filter.name, detail)
+                reasons[i] = reason_name(quality_filter.name, detail)
                 if self.strict and quality_filter.structural:
                     field = quality_filter.failure_field(rows[i])
                     raise InvalidRowError(
@@ -163,7 +163,7 @@ class QualityPipeline:
         if formatting_func is not None:
             view = dataset
         else:
-            view = dataset.select_columns(_source_columns(dataset, kind, dataset_text_field))
+            view = dataset.select_columns(source_columns(dataset, kind, dataset_text_field))
         decided = self._decide_rows(view, kind, dataset_text_field, formatting_func)
         codes, labels = _encode(decided.data.column(REASON))
         for position, dataset_filter in enumerate(self.dataset_filters):
@@ -227,9 +227,9 @@ class QualityPipeline:
         dataset_filter.start(lookup, values)
         label_codes: dict[str, int] = {label: code for code, label in enumerate(labels)}
         for index, value in zip(survivors, values if values is not None else _scan(column, positions), strict=True):
-            keep, detail = _unpack(dataset_filter.filter(int(index), value))
+            keep, detail = unpack_result(dataset_filter.filter(int(index), value))
             if not keep:
-                reason = _reason(dataset_filter.name, detail)
+                reason = reason_name(dataset_filter.name, detail)
                 if reason not in label_codes:
                     label_codes[reason] = len(labels)
                     labels.append(reason)
@@ -274,7 +274,7 @@ def _cache_key(view: Dataset, decider: _RowDecider) -> str | None:
         return None
 
 
-def _source_columns(dataset: Dataset, kind: str, text_field: str) -> list[str]:
+def source_columns(dataset: Dataset, kind: str, text_field: str) -> list[str]:
     """The columns the filters read; the others are not decoded into Python at all. `tools` and
     `chat_template_kwargs` go with conversations because TRL renders them into the chat template."""
     if kind == CONVERSATIONAL:

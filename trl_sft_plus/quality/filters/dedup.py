@@ -108,8 +108,13 @@ class NearDedupFilter(DatasetFilter):
         self._index: BandIndex | None = None
         self._lookup: Callable[[int], Any] | None = None
 
+    @staticmethod
+    def tokens(row: SFTRow) -> list[str]:
+        """The words the shingles are built from: prompt and answer, or the answer alone for text rows."""
+        return row.prompt_words + row.answer_words if row.prompt_text else row.answer_words
+
     def fingerprint(self, row: SFTRow) -> bytes | None:
-        tokens = row.prompt_words + row.answer_words if row.prompt_text else row.answer_words
+        tokens = self.tokens(row)
         if len(tokens) < self.min_words:
             return None
         minhash = MinHash(num_perm=self.num_perm, seed=self.seed, hashfunc=int, permutations=self._permutations,
