@@ -1,0 +1,60 @@
+"""Multi-process runs on CPU (2 processes, gloo) give the same filter report and generation metrics as 1 process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+ACCELERATE_CPU = EXAMPLES / "accelerate" / "cpu_2proc.yaml"
+
+
+def run_example(tmp_path: Path, model_dir: Path, processes: int) -> Path:
+    output_dir = tmp_path / f"run{processes}"
+    example = [
+        str(EXAMPLES / "sft_chat.py"),
+        "--model",
+        str(model_dir),
+        "--output-dir",
+        str(output_dir),
+        "--max-steps",
+        "2",
+        "--eval-steps",
+        "2",
+        "--eval-before",
+        "--batch-size",
+        str(8 // processes),
+    ]
+    if processes == 1:
+        command = [sys.executable, *example]
+    else:
+        command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(ACCELERATE_CPU), *example]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return output_dir
+
+
+@pytest.mark.distributed
+def test_two_processes_match_one_process(tmp_path, tiny_model_dir):
+    one = run_example(tmp_path, tiny_model_dir, 1)
+    two = run_example(tmp_path, tiny_model_dir, 2)
+
+    report_one = json.loads((one / "quality_report_train.json").read_text())
+    report_two = json.loads((two / "quality_report_train.json").read_text())
+    for key in ("input_rows", "kept_rows", "dropped", "dropped_rows"):
+        assert report_one[key] == report_two[key], key
+    assert report_one["input_rows"] == 1167
+
+    before_one = json.loads((one / "eval_before.json").read_text())
+    before_two = json.loads((two / "eval_before.json").read_text())
+    gen_keys = sorted(key for key in before_one if key.startswith("eval_gen_"))
+    assert "eval_gen_seq_rep_4" in gen_keys and "eval_gen_haiku_valid" in gen_keys
+    assert {key: before_one[key] for key in gen_keys} == {key: before_two[key] for key in gen_keys}
+    assert before_one["eval_loss"] == pytest.approx(before_two["eval_loss"], rel=1e-5)
+
+    generations = sorted((one / "generations").glob("eval_step000000*.jsonl"))
+    assert generations and generations[0].read_text() == (two / "generations" / generations[0].name).read_text()
