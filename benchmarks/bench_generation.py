@@ -60,8 +60,9 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=48)
     parser.add_argument("--max-new-tokens", type=int, default=96)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--model", default=models.DEFAULT_MODEL, help="e.g. eval-results/tuned after nox -s eval")
     args = parser.parse_args()
-    model, tokenizer = models.load()
+    model, tokenizer = models.load(args.model)
     model.eval()
     texts = prompts(args.prompts)
     # Every prompt in the order of the suites mixes tasks, so answers of very different lengths share batches

@@ -111,3 +111,17 @@ def test_accelerate_launch_two_cpu_processes(tmp_path, tiny_model_dir):
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "out" / "model.safetensors").is_file()
+
+
+@pytest.mark.parametrize("name", ["chat.yaml", "code.yaml"])
+def test_shipped_yaml_configs_parse(name):
+    from pathlib import Path
+
+    from trl_sft_plus.cli import _train_parser
+
+    config = Path(__file__).parent.parent / "examples" / "configs" / name
+    script_args, training_args, model_args = _train_parser().parse_args_and_config(args=["--config", str(config)])
+    assert model_args.model_name_or_path == "smollm2-135m-instruct"
+    assert script_args.dataset_name in ("chat", "python-stdlib")
+    assert training_args.max_steps > 0 and training_args.repetition_monitor_steps > 0
+    assert training_args.eval_strategy == "steps"

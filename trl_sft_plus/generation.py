@@ -1,8 +1,9 @@
 """One batched generator for the repetition monitor, the validator and the eval harness.
 
-Prompts are sorted by length and cut into batches once, globally; under several processes each rank takes whole
-batches round-robin and the results are gathered on every rank. A batch therefore holds the same rows, with the same
-left padding, whatever the number of processes, so 1-process and N-process runs produce the same tokens.
+Prompts are sorted by length and cut into groups once, globally; each group is decoded as one continuous batch
+(`trl_sft_plus.decoding`: left padding, KV cache, finished rows replaced by waiting prompts). Under several processes
+each rank takes whole groups round-robin and the results are gathered on every rank, so a group is computed the same
+way whatever the number of processes, and 1-process and N-process runs produce the same tokens.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from .decoding import ContinuousBatch, next_token_picker
 
 Messages = list[dict[str, str]]
 Prompt = str | Messages
@@ -83,10 +86,12 @@ def eos_token_ids(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) ->
     return ids
 
 
-def plan_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
-    """Indices grouped into batches of similar length, longest first, so little padding is wasted."""
+def plan_groups(lengths: Sequence[int], batch_size: int, group_batches: int = 4) -> list[list[int]]:
+    """Indices sorted by prompt length, longest first, cut into groups of `group_batches` x `batch_size` prompts.
+    A group is decoded as one continuous batch of width `batch_size`; groups are the unit shared out to ranks."""
     order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
-    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    size = batch_size * group_batches
+    return [order[start : start + size] for start in range(0, len(order), size)]
 
 
 @contextlib.contextmanager
@@ -100,42 +105,6 @@ def generation_mode(model: torch.nn.Module) -> Iterator[None]:
             yield
         finally:
             model.train(was_training)
-
-
-def _generate_batch(
-    model: PreTrainedModel,
-    prompt_ids: list[list[int]],
-    pad_id: int,
-    eos_ids: list[int],
-    settings: GenerationSettings,
-    seed: int,
-) -> list[tuple[list[int], bool]]:
-    width = max(len(ids) for ids in prompt_ids)
-    input_ids = torch.full((len(prompt_ids), width), pad_id, dtype=torch.long)
-    attention_mask = torch.zeros_like(input_ids)
-    for row, ids in enumerate(prompt_ids):  # left padding: every prompt ends where generation starts
-        input_ids[row, width - len(ids) :] = torch.tensor(ids)
-        attention_mask[row, width - len(ids) :] = 1
-    sampling: dict[str, Any] = {"do_sample": settings.do_sample}
-    if settings.do_sample:
-        torch.manual_seed(seed)
-        sampling.update(temperature=settings.temperature, top_p=settings.top_p, top_k=settings.top_k or None)
-    else:
-        sampling.update(temperature=None, top_p=None, top_k=None)
-    output = model.generate(
-        input_ids=input_ids.to(model.device),
-        attention_mask=attention_mask.to(model.device),
-        max_new_tokens=settings.max_new_tokens,
-        pad_token_id=pad_id,
-        eos_token_id=eos_ids,
-        use_cache=True,
-        **sampling,
-    )
-    results = []
-    for row in output[:, width:].tolist():
-        cut = next((i for i, token in enumerate(row) if token in eos_ids), None)
-        results.append((row if cut is None else row[:cut], cut is not None))
-    return results
 
 
 def generate(
@@ -162,18 +131,22 @@ def generate(
         raise ValueError(f"Prompts {empty} encode to no tokens.")
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     eos_ids = eos_token_ids(model, tokenizer)
-    batches = plan_batches([len(ids) for ids in encoded], settings.batch_size)
+    groups = plan_groups([len(ids) for ids in encoded], settings.batch_size)
     rank, world = (accelerator.process_index, accelerator.num_processes) if accelerator is not None else (0, 1)
 
     local: list[tuple[int, list[int], bool]] = []
     with generation_mode(model):
-        for batch_number in range(rank, len(batches), world):
-            batch = batches[batch_number]
-            seed = settings.seed + batch_number  # per batch, so sampling does not depend on the number of ranks
-            outputs = _generate_batch(model, [encoded[i] for i in batch], pad_id, eos_ids, settings, seed)
-            local.extend((i, ids, finished) for i, (ids, finished) in zip(batch, outputs, strict=True))
+        for number in range(rank, len(groups), world):
+            group = groups[number]
+            seed = settings.seed + number  # per group, so sampling does not depend on the number of ranks
+            pick = next_token_picker(settings.do_sample, settings.temperature, settings.top_p, settings.top_k, seed)
+            batch = ContinuousBatch(
+                model, [encoded[i] for i in group], width=settings.batch_size, max_new_tokens=settings.max_new_tokens,
+                pad_id=pad_id, eos_ids=eos_ids, pick=pick,
+            )  # fmt: skip
+            local.extend((i, ids, finished) for i, (ids, finished) in zip(group, batch.run(), strict=True))
             if progress is not None:
-                progress(len(batch))
+                progress(len(group))
     if world > 1:
         from accelerate.utils import gather_object
 
