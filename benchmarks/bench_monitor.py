@@ -55,8 +55,10 @@ def seconds_per_step(plus: bool, tokenizer, dataset, steps: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=300, help="steps per run (the monitor's default interval is 100)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--steps", type=int, default=100, help="steps per run; the monitor checks once every 100 steps by default"
+    )
+    parser.add_argument("--repeats", type=int, default=2, help="alternating runs of each trainer")
     args = parser.parse_args()
     torch.set_num_threads(2)
     tokenizer = models.load_tokenizer()

@@ -21,6 +21,7 @@ from trl_sft_plus.data import load_rows
 from trl_sft_plus.data.mixture import tagged
 from trl_sft_plus.generation import GenerationSettings
 
+SHORT_ANSWER_CHARS = 600
 PROMPTS = [
     "# write a snake movement function in python",
     "# write a function that reverses the words of a sentence in python",
@@ -31,7 +32,11 @@ def training_data(args: argparse.Namespace):
     if args.hub:  # the tutorial's data: raw files as plain text; offline this names the shipped stand-in
         files = load_rows("bigcode/the-stack-smol", config_name="data/python").select(range(5000))
         return files.rename_column("content", "text").select_columns(["text"])
-    return tagged("python-stdlib", None if args.full else 2000, seed=args.seed)
+    if args.full:
+        return tagged("python-stdlib", seed=args.seed)
+    # Default size: 2,000 functions of at most 600 characters (3,760 of the 5,128 qualify). Full-length rows fill
+    # max_length (256 tokens) and cost about 12 s a step on 2 CPU cores; these cost about a third of that.
+    return tagged("python-stdlib", 2000, seed=args.seed, max_answer_chars=SHORT_ANSWER_CHARS)
 
 
 def main() -> None:

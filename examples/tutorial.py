@@ -68,4 +68,10 @@ def run(
     after = trainer.generate_completions(prompts, settings)
     if trainer.is_world_process_zero():
         print_before_after(before, after, title)
+        answers = [
+            {"prompt": b.user_text, "before": b.completion, "before_eos": b.finished,
+             "after": a.completion, "after_eos": a.finished}
+            for b, a in zip(before, after, strict=True)
+        ]  # fmt: skip
+        (output_dir / "before_after.json").write_text(json.dumps(answers, indent=2))
         print(f"Saved to {output_dir}; training and generation took {time.perf_counter() - started:.0f} s.")

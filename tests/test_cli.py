@@ -55,9 +55,12 @@ def test_train_two_steps_from_yaml(tmp_path, tiny_model_dir):
         (["--model_name_or_path", "no-such-model"], "Unknown model 'no-such-model'"),
         (["--dataset_name", "missing.jsonl"], "Dataset file not found"),
         (["--dataset_name", "BAD_COLUMNS"], "SFT needs 'messages'"),
+        (["--dataset_name", "HuggingFaceTB/smoltalk"], "HF_HUB_OFFLINE=1; use the shipped offline stand-in 'chat'"),
+        (["--dataset_name", "bigcode/the-stack-smol"], "stand-in 'python-stdlib'"),
     ],
 )
-def test_bad_input_ends_in_one_line(tmp_path, tiny_model_dir, capsys, args, expected):
+def test_bad_input_ends_in_one_line(tmp_path, tiny_model_dir, capsys, monkeypatch, args, expected):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     bad = _write_jsonl(tmp_path / "bad.jsonl", [{"question": "q", "answer": "a"}] * 4)
     args = [str(bad) if a == "BAD_COLUMNS" else str(tmp_path / a) if a == "missing.jsonl" else a for a in args]
     base = [
