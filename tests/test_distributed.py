@@ -47,7 +47,7 @@ def test_two_processes_match_one_process(tmp_path, tiny_model_dir):
     report_two = json.loads((two / "quality_report_train.json").read_text())
     for key in ("input_rows", "kept_rows", "dropped", "dropped_rows"):
         assert report_one[key] == report_two[key], key
-    assert report_one["input_rows"] == 1167
+    assert report_one["input_rows"] == 767  # 400 haiku + 367 chat
 
     before_one = json.loads((one / "eval_before.json").read_text())
     before_two = json.loads((two / "eval_before.json").read_text())
