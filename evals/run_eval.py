@@ -2,8 +2,8 @@
 monitoring and validation on), keep the result as a plain checkpoint in `eval-results/tuned/`, then compare base and
 tuned on the shipped suites with `python -m evals compare` and write the reports under `eval-results/`.
 
-The defaults fit the 20-minute budget on 2 CPU cores: about 9 minutes of training (see README for measured times)
-and about 3 minutes of generation for the comparison.
+The defaults fit the 20-minute budget on 2 CPU cores: measured on a fresh clone, 671 s of fine-tuning (with two
+evaluations and four monitor checks) and 111 s for the comparison, 13.3 minutes for the whole nox session.
 """
 
 from __future__ import annotations
