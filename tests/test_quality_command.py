@@ -55,7 +55,10 @@ def test_filter_command_reads_parquet_and_counts_tokens_with_a_model(tmp_path, t
     Dataset.from_list([ROWS[0], ROWS[4]]).to_parquet(str(source))
     report = tmp_path / "report.json"
     argv = [str(source), "--output", str(tmp_path / "kept.jsonl"), "--report", str(report)]
-    assert main(argv + ["--model", str(tiny_model_dir), "--max-length", "64", "--filters", "structure,length"]) == 0
+    argv += ["--model", str(tiny_model_dir), "--max-length", "64", "--filters", "structure,length"]
+    assert main(argv) == 0  # by default an overlong row is kept for TRL to truncate, and flagged
+    assert json.loads(report.read_text())["flagged"] == {"length:truncated": 1}
+    assert main([*argv, "--filter-kwargs", '{"length": {"on_overflow": "drop"}}']) == 0
     assert json.loads(report.read_text())["dropped_rows"] == [{"index": 1, "reason": "length:too_long"}]
 
 
@@ -86,7 +89,9 @@ def test_filter_command_bad_input_is_one_line_and_exit_code_2(tmp_path, capsys, 
 
 
 def test_filter_for_training_saves_the_report_and_dropped_rows(tmp_path, tokenizer, capsys):
-    args = plain_config(tmp_path, quality_filtering=True, max_length=64)
+    args = plain_config(
+        tmp_path, quality_filtering=True, max_length=64, quality_filter_kwargs={"length": {"on_overflow": "drop"}}
+    )
     kept, report = filter_for_training(Dataset.from_list(ROWS), tokenizer=tokenizer, args=args, dataset_name="train")
     assert report.kept_rows == len(kept) == 1
     # the tokenizer and max_length of the training config were used (length runs before repetition)

@@ -33,8 +33,9 @@ def test_length_counts_tokens_exactly_as_trl_does(tokenizer):
     exact = trl_length(tokenizer, raw["messages"])
     row = SFTRow.from_raw(raw, 0, "conversational")
     assert LengthFilter(tokenizer, max_length=exact).filter(row) is True
-    assert LengthFilter(tokenizer, max_length=exact - 1).filter(row) == (False, "too_long")
-    assert LengthFilter(tokenizer, max_length=exact - 1, on_overflow="truncate").filter(row) == (True, "truncated")
+    assert LengthFilter(tokenizer, max_length=exact - 1, on_overflow="drop").filter(row) == (False, "too_long")
+    # the default is TRL's meaning of max_length: kept, truncated by TRL, flagged
+    assert LengthFilter(tokenizer, max_length=exact - 1).filter(row) == (True, "truncated")
 
 
 def test_rows_whose_answer_would_be_truncated_away_are_dropped_in_both_modes(tokenizer):
@@ -59,11 +60,11 @@ def test_text_and_prompt_completion_rows_count_the_appended_eos(tokenizer):
     exact = len(tokenizer(text + tokenizer.eos_token)["input_ids"])
     row = SFTRow.from_raw({"text": text}, 0, "text")
     assert LengthFilter(tokenizer, exact).filter(row) is True
-    assert LengthFilter(tokenizer, exact - 1).filter(row) == (False, "too_long")
+    assert LengthFilter(tokenizer, exact - 1, "drop").filter(row) == (False, "too_long")
     pair = SFTRow.from_raw({"prompt": "Q: " * 30, "completion": "A " * 30}, 0, "prompt-completion")
     exact = len(tokenizer("Q: " * 30 + "A " * 30 + tokenizer.eos_token)["input_ids"])
     assert LengthFilter(tokenizer, exact).filter(pair) is True
-    assert LengthFilter(tokenizer, exact - 1).filter(pair) == (False, "too_long")
+    assert LengthFilter(tokenizer, exact - 1, "drop").filter(pair) == (False, "too_long")
 
 
 def test_short_rows_skip_tokenization_and_template_errors_are_reported(tokenizer):
@@ -76,10 +77,10 @@ def test_short_rows_skip_tokenization_and_template_errors_are_reported(tokenizer
 
 def test_length_in_the_pipeline_reports_truncated_rows_as_flagged(tokenizer):
     dataset = Dataset.from_list([chat_raw("Hi", "Hello!"), chat_raw("Tell me more.", "More words here. " * 60)])
-    filters = build_filters(["length"], {"length": {"on_overflow": "truncate"}}, tokenizer=tokenizer, max_length=64)
-    kept, report = QualityPipeline(filters).run(dataset)
+    kept, report = QualityPipeline(build_filters(["length"], tokenizer=tokenizer, max_length=64)).run(dataset)
     assert (report.kept_rows, report.dropped, report.flagged) == (2, {}, {"length:truncated": 1})
-    dropping = QualityPipeline(build_filters(["length"], tokenizer=tokenizer, max_length=64)).run(dataset)[1]
+    filters = build_filters(["length"], {"length": {"on_overflow": "drop"}}, tokenizer=tokenizer, max_length=64)
+    dropping = QualityPipeline(filters).run(dataset)[1]
     assert dropping.dropped_rows == [{"index": 1, "reason": "length:too_long"}]
 
 
@@ -100,7 +101,7 @@ def test_tools_and_template_kwargs_are_rendered_as_trl_renders_them(tokenizer):
     )
     dataset = Dataset.from_list([raw])
     fits = QualityPipeline([LengthFilter(tokenizer, exact, chat_template=template)]).run(dataset)[1]
-    overflows = QualityPipeline([LengthFilter(tokenizer, exact - 1, chat_template=template)]).run(dataset)[1]
+    overflows = QualityPipeline([LengthFilter(tokenizer, exact - 1, "drop", chat_template=template)]).run(dataset)[1]
     assert (fits.dropped, overflows.dropped) == ({}, {"length:too_long": 1})
 
 

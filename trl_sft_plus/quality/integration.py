@@ -50,7 +50,8 @@ def filter_for_training(
     """Filter `dataset` with the filters `args` (an `SFTPlusConfig`) names; return the kept rows and the report.
 
     Returns the dataset unchanged and `None` when filtering is off, for an `IterableDataset` (streamed rows cannot be
-    counted up front) and for an already tokenized dataset (`input_ids`: no raw text left to check). On the main
+    counted up front), for an already tokenized dataset (`input_ids`: no raw text left to check) and for one with a
+    `with_transform` transform (what trains is not what is stored; TRL refuses to prepare it). On the main
     process the report is printed as a table and saved as `<output_dir>/quality_report_<dataset_name>.json`, with the
     dropped rows in `<output_dir>/quality_dropped_<dataset_name>.jsonl`. Under multi-process training only the main
     process filters; the report is broadcast and every rank selects the same kept rows. `tokenizer` may be a processor
@@ -68,6 +69,9 @@ def filter_for_training(
         return dataset, None
     if "input_ids" in dataset.column_names:
         logger.info("Quality filtering skipped for the %s dataset: it is already tokenized.", dataset_name)
+        return dataset, None
+    if dataset.format["type"] == "custom":  # TRL refuses it next, with the fix in its message
+        logger.info("Quality filtering skipped for the %s dataset: it has a `with_transform` transform.", dataset_name)
         return dataset, None
 
     state = PartialState()

@@ -19,9 +19,10 @@ class LengthFilter(QualityFilter):
 
     - `answer_truncated` (always dropped): the prompt alone fills `max_length`, so truncation (TRL's default
       `keep_start`) cuts away every assistant token and the row teaches nothing (TRL drops such rows silently).
-    - `too_long`: the full row exceeds `max_length`. With `on_overflow="drop"` (the default) it is dropped: a
-      truncated answer loses its EOS and teaches the model not to stop. With `"truncate"` it is kept, TRL truncates
-      it, and the report counts it under `flagged` as `length:truncated`.
+    - `too_long`: the full row exceeds `max_length`. With `on_overflow="truncate"` (the default, TRL's meaning of
+      `max_length`) it is kept, TRL truncates it, and the report counts it under `flagged` as `length:truncated`.
+      With `"drop"` it is dropped: a truncated answer loses its EOS and teaches the model not to stop, so the
+      project's recipes (`trl_sft_plus.recipes`) choose it.
     - `template_error`: the chat template refuses the conversation (TRL would fail on it at tokenization).
 
     Cost: rendering the chat template and tokenizing only happen for rows that might be too long. A row whose UTF-8
@@ -33,7 +34,9 @@ class LengthFilter(QualityFilter):
 
     name = "length"
 
-    def __init__(self, tokenizer: Any, max_length: int, on_overflow: str = "drop", chat_template: str | None = None):
+    def __init__(
+        self, tokenizer: Any, max_length: int, on_overflow: str = "truncate", chat_template: str | None = None
+    ):
         if tokenizer is None:
             raise ValueError("The 'length' filter needs a tokenizer (the one used for training).")
         if not isinstance(max_length, int) or max_length < 1:

@@ -1,0 +1,51 @@
+"""Behaviours of TRL's own SFT trainer tests (trl tests/test_sft_trainer.py), with SFTPlusTrainer and all its
+defaults on: the additions must not change what those tests observe. TRL's versions load hub fixtures
+(`trl-internal-testing/zen`, a tiny Qwen2); these use the same Zen of Python rows and a tiny local Llama."""
+
+from __future__ import annotations
+
+import codecs
+import this
+
+import pytest
+from datasets import Dataset
+
+from trl_sft_plus import SFTConfig, SFTTrainer
+
+ZEN = [line for line in codecs.decode(this.s, "rot13").splitlines()[2:] if line.strip()]
+
+
+def config(tmp_path, **overrides) -> SFTConfig:
+    return SFTConfig(output_dir=str(tmp_path), report_to="none", bf16=False, **overrides)
+
+
+def test_dataset_truncated_to_max_length(tmp_path, tiny_model_dir):
+    """trl: test_dataset_truncated_to_max_length. max_length truncates (every Zen line is longer than 4 tokens);
+    the filter report flags the rows instead of dropping them."""
+    dataset = Dataset.from_list([{"text": line} for line in ZEN])
+    trainer = SFTTrainer(model=str(tiny_model_dir), args=config(tmp_path, max_length=4), train_dataset=dataset)
+    assert len(trainer.train_dataset) == len(ZEN) == 19
+    for example in trainer.train_dataset:
+        assert len(example["input_ids"]) <= 4 and len(example["labels"]) <= 4
+    report = trainer.quality_reports["train"]
+    assert (report.kept_rows, report.dropped, report.flagged) == (19, {}, {"length:truncated": 19})
+
+
+def test_conversational_zen_rows_are_kept_and_trained(tmp_path, tiny_model_dir):
+    """The shapes of trl's zen configs (language modeling, prompt-completion, conversational) pass the filters whole."""
+    shapes = [
+        [{"text": line} for line in ZEN],
+        [{"prompt": line.rsplit(" ", 1)[0], "completion": " " + line.rsplit(" ", 1)[1]} for line in ZEN],
+        [{"messages": [{"role": "user", "content": f"Zen line {i}?"}, {"role": "assistant", "content": line}]}
+         for i, line in enumerate(ZEN)],
+    ]  # fmt: skip
+    for rows in shapes:
+        trainer = SFTTrainer(model=str(tiny_model_dir), args=config(tmp_path), train_dataset=Dataset.from_list(rows))
+        assert len(trainer.train_dataset) == 19 and trainer.quality_reports["train"].dropped == {}
+
+
+def test_dataset_with_transform_requires_skip_prepare_dataset(tmp_path, tiny_model_dir):
+    """trl: test_dataset_with_transform_requires_skip_prepare_dataset. TRL's own error, not one of ours."""
+    dataset = Dataset.from_dict({"text": ["hello world"]}).with_transform(lambda batch: batch)
+    with pytest.raises(ValueError, match=r"Dataset\.with_transform\(\).*skip_prepare_dataset.*trainer-ready"):
+        SFTTrainer(model=str(tiny_model_dir), args=config(tmp_path), train_dataset=dataset)
