@@ -49,3 +49,48 @@ def test_dataset_with_transform_requires_skip_prepare_dataset(tmp_path, tiny_mod
     dataset = Dataset.from_dict({"text": ["hello world"]}).with_transform(lambda batch: batch)
     with pytest.raises(ValueError, match=r"Dataset\.with_transform\(\).*skip_prepare_dataset.*trainer-ready"):
         SFTTrainer(model=str(tiny_model_dir), args=config(tmp_path), train_dataset=dataset)
+
+
+def zen_splits() -> tuple[Dataset, Dataset]:
+    rows = [{"text": line} for line in ZEN]
+    return Dataset.from_list(rows[:17]), Dataset.from_list(rows[17:])  # the sizes of trl's zen splits
+
+
+def test_train_with_multiple_eval_dataset(tmp_path, tiny_model_dir):
+    """trl: test_train_with_multiple_eval_dataset. The positions of the eval entries in log_history hold."""
+    train, test = zen_splits()
+    args = config(tmp_path, eval_strategy="steps", eval_steps=3)
+    trainer = SFTTrainer(
+        model=str(tiny_model_dir), args=args, train_dataset=train, eval_dataset={"data1": test, "data2": test}
+    )
+    trainer.train()
+    assert trainer.state.log_history[-3]["eval_data1_loss"] is not None
+    assert trainer.state.log_history[-2]["eval_data2_loss"] is not None
+
+
+def test_train_with_compute_metrics(tmp_path, tiny_model_dir):
+    """trl: test_train_with_compute_metrics."""
+    train, test = zen_splits()
+    trainer = SFTTrainer(
+        model=str(tiny_model_dir),
+        args=config(tmp_path, eval_strategy="steps", eval_steps=3),
+        train_dataset=train,
+        eval_dataset=test,
+        compute_metrics=lambda eval_pred: {"my_metric": 0.123},
+    )
+    trainer.train()
+    assert trainer.state.log_history[-2]["eval_my_metric"] == 0.123
+
+
+@pytest.mark.parametrize("kind", ["dataset", "iterable_dataset", "dict_of_dataset", "dict_of_iterable_dataset"])
+def test_evaluate_with_eval_dataset(tmp_path, tiny_model_dir, kind):
+    """trl: test_evaluate_with_eval_dataset. A raw eval dataset passed to evaluate(), streamed or not, alone or named."""
+    train, test = zen_splits()
+    split = test.to_iterable_dataset() if "iterable" in kind else test
+    eval_dataset = split if kind in ("dataset", "iterable_dataset") else {"data1": split, "data2": split}
+    trainer = SFTTrainer(model=str(tiny_model_dir), args=config(tmp_path), train_dataset=train)
+    metrics = trainer.evaluate(eval_dataset=eval_dataset)
+    if kind in ("dataset", "iterable_dataset"):
+        assert metrics["eval_loss"] is not None
+    else:
+        assert metrics["eval_data1_loss"] is not None and metrics["eval_data2_loss"] is not None

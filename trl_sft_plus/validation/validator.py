@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from trl.data_utils import get_dataset_column_names
+
 from ..generation import Generation, GenerationSettings, Prompt
 from ..repetition.metrics import mean_metrics
 from .prompts import PromptRow, load_prompt_files, prompts_from_rows
@@ -36,12 +38,12 @@ def _rows_of(dataset: Any, max_prompts: int) -> tuple[list[PromptRow], Counter]:
         return [], Counter()
     if isinstance(dataset, (list, tuple)) and all(isinstance(p, (str, list)) for p in dataset):
         return [PromptRow(str(i), p) for i, p in enumerate(dataset[:max_prompts])], Counter()
-    if (
-        hasattr(dataset, "column_names")
-        and "input_ids" in dataset.column_names
-        and "messages" not in dataset.column_names
-    ):
-        return [], Counter({"tokenized_dataset": len(dataset)})
+    try:  # a streamed dataset may not know its columns: TRL's helper peeks at the first row
+        columns = get_dataset_column_names(dataset) if hasattr(dataset, "column_names") else []
+    except StopIteration:
+        return [], Counter()
+    if "input_ids" in columns and "messages" not in columns:
+        return [], Counter({"tokenized_dataset": len(dataset) if hasattr(dataset, "__len__") else 1})
     found = prompts_from_rows(dataset, max_prompts)
     return found.rows, found.skipped
 
