@@ -94,3 +94,21 @@ def test_evaluate_with_eval_dataset(tmp_path, tiny_model_dir, kind):
         assert metrics["eval_loss"] is not None
     else:
         assert metrics["eval_data1_loss"] is not None and metrics["eval_data2_loss"] is not None
+
+
+@pytest.mark.parametrize("eval_packing", [None, False])
+def test_eval_packing_and_only_train_packing(tmp_path, tiny_model_dir, eval_packing):
+    """trl: test_eval_packing, test_only_train_packing. Every row reaches the packed datasets; then a packed run
+    trains and evaluates (with generation validation on the raw eval rows)."""
+    train, test = zen_splits()
+    args = config(tmp_path, packing=True, max_length=64, eval_packing=eval_packing, max_steps=2, eval_strategy="steps",
+                  eval_steps=2)  # fmt: skip
+    trainer = SFTTrainer(model=str(tiny_model_dir), args=args, train_dataset=train, eval_dataset=test)
+    assert sum(len(x) for x in trainer.train_dataset["seq_lengths"]) == 17
+    if eval_packing is False:
+        assert "seq_lengths" not in trainer.eval_dataset.column_names and len(trainer.eval_dataset) == 2
+    else:
+        assert sum(len(x) for x in trainer.eval_dataset["seq_lengths"]) == 2
+    assert all(sum(x) <= 64 for x in trainer.train_dataset["seq_lengths"])
+    trainer.train()
+    assert trainer.state.log_history[-2]["eval_loss"] is not None
