@@ -75,11 +75,12 @@ def embedded_gguf_path(name: str = DEFAULT_MODEL) -> Path:
 
 
 def embedded_checkpoint(name: str = DEFAULT_MODEL) -> Path:
-    """The plain transformers checkpoint of an embedded model, converted from its GGUF on first use (about 18 s)."""
-    gguf = embedded_gguf_path(name)
+    """The plain transformers checkpoint of an embedded model, converted from its GGUF on first use (about 18 s);
+    once converted, the package that holds the GGUF is no longer needed."""
     target = cache_dir() / name
     if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
         return target
+    gguf = embedded_gguf_path(name)
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock"):  # several ranks or test workers may ask at once
         if (target / "model.safetensors").is_file():
