@@ -113,7 +113,10 @@ class SFTPlusConfig(SFTConfig):
     )
     quality_filter_kwargs: dict[str, Any] | str | None = field(
         default=None,
-        metadata={"help": 'Per-filter thresholds as `{"filter_name": {"param": value}}` (JSON on the command line).'},
+        metadata={
+            "help": 'Per-filter thresholds as `{"filter_name": {"param": value}}` (JSON on the command line), e.g. '
+            '`{"length": {"on_overflow": "drop"}}` to drop rows longer than max_length instead of truncating them.'
+        },
     )
     quality_strict: bool = field(
         default=False,
