@@ -15,8 +15,8 @@ CPU_TUTORIAL_SETTINGS: dict[str, Any] = {
     "max_length": 256,
     # Batches of similar lengths waste less compute on padding: about a quarter faster per step on mixed rows here
     "train_sampling_strategy": "group_by_length",
-    # Drop rows longer than max_length instead of truncating them (the filter's default, like TRL): a truncated
-    # answer loses its EOS and teaches the model not to stop
+    # Drop rows longer than max_length; the filter's default keeps them for TRL to truncate, but a truncated answer
+    # loses its EOS and teaches the model not to stop
     "quality_filter_kwargs": {"length": {"on_overflow": "drop"}},
     "logging_steps": 10,
     "save_strategy": "no",
