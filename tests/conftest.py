@@ -89,3 +89,25 @@ def plain_config(output_dir, **overrides):
     )
     values.update(overrides)
     return SFTPlusConfig(**values)
+
+
+def oracle_drafts(monkeypatch, answers: dict[tuple[int, ...], list[int]]) -> None:
+    """Replace prompt lookup by drafts that follow each prompt's known greedy answer (`answers`: prompt ids -> answer
+    tokens, then its EOS if it stopped) for a pseudo-random number of tokens, then go wrong: rows accept different
+    counts every pass, from none to the whole draft, EOS included, which real lookup on random models rarely does."""
+    import random
+
+    from trl_sft_plus import decoding
+
+    class Oracle(decoding.PromptLookup):
+        def __init__(self, ids, max_ngram):
+            super().__init__(ids, max_ngram)
+            self.prompt = tuple(ids)
+
+        def draft(self, k: int) -> list[int]:
+            answer, done = answers[self.prompt], len(self.ids) - len(self.prompt)
+            right = random.Random(done * 7919 + len(self.prompt)).randint(0, k)
+            wrong = [(token + 1) % 1000 for token in answer[done + right : done + k]]
+            return (answer[done : done + right] + wrong)[:k]
+
+    monkeypatch.setattr(decoding, "PromptLookup", Oracle)

@@ -1,6 +1,7 @@
 """Every causal LM family TRL trains works with the generator and the trainer's additions: greedy tokens equal
-`model.generate` prompt by prompt (continuous batching for attention caches, the `model.generate` fallback for
-state-space and hybrid caches), and a short run with the monitor and validation on reports `rep/*` and `eval_gen_*`."""
+`model.generate` prompt by prompt (continuous batching for attention caches, with and without speculation, the
+`model.generate` fallback for state-space and hybrid caches), and a short run with the monitor and validation on
+reports `rep/*` and `eval_gen_*`."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from datasets import Dataset
 
 from trl_sft_plus import SFTPlusTrainer
 from trl_sft_plus.decoding import supports_continuous_batching
-from trl_sft_plus.generation import GenerationSettings, encode_prompt, generate
+from trl_sft_plus.generation import GenerationSettings, GenerationStats, encode_prompt, generate
 from trl_sft_plus.testing import TINY_ARCHITECTURES, tiny_causal_lm
 
-from .conftest import chat_rows, plain_config
+from .conftest import chat_rows, oracle_drafts, plain_config
 
 PROMPTS = [
     "Write a haiku about rain",
@@ -45,6 +46,27 @@ def test_greedy_tokens_equal_model_generate(architecture, tokenizer):
     batched = generate(model, tokenizer, PROMPTS, GenerationSettings(max_new_tokens=12, batch_size=3))
     assert [g.completion_token_ids for g in batched] == expected
     assert all(len(tokens) == 12 for tokens in expected)  # random weights never stop: every step is compared
+
+
+@pytest.mark.parametrize("architecture", sorted(TINY_ARCHITECTURES))
+def test_speculative_tokens_equal_model_generate(architecture, tokenizer, monkeypatch):
+    """Speculation verifies drafts in the batch's cache: rows accept different counts, are shifted, sliding windows
+    and ALiBi must still see the right tokens. Prompt lookup seldom drafts on random weights, so after one run with it
+    an oracle drafts partly right tokens. The fallback ignores the setting."""
+    model = tiny_causal_lm(architecture, tokenizer).eval()
+    expected = generate_one_at_a_time(model, tokenizer, max_new_tokens=12)
+    settings = GenerationSettings(max_new_tokens=12, batch_size=3, speculative_tokens=4)
+    assert [g.completion_token_ids for g in generate(model, tokenizer, PROMPTS, settings)] == expected
+    if architecture in FALLBACK:
+        return
+    answers = {tuple(encode_prompt(tokenizer, p, None)): a for p, a in zip(PROMPTS, expected, strict=True)}
+    oracle_drafts(monkeypatch, answers)
+    for batch_size, speculative_tokens in ((1, 2), (3, 4), (4, 7)):
+        stats = GenerationStats()
+        settings = GenerationSettings(max_new_tokens=12, batch_size=batch_size, speculative_tokens=speculative_tokens)
+        outputs = generate(model, tokenizer, PROMPTS, settings, stats=stats)
+        assert [g.completion_token_ids for g in outputs] == expected, (batch_size, speculative_tokens)
+        assert 0 < stats.accepted_tokens < stats.drafted_tokens and stats.forward_passes < stats.new_tokens
 
 
 @pytest.mark.parametrize("architecture", sorted(TINY_ARCHITECTURES))

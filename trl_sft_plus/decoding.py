@@ -11,6 +11,15 @@ values to a common length, masked out by the attention mask, with explicit per-r
 That cache surgery only holds for attention caches. Models whose cache is anything else (state-space and hybrid
 layers, encoder-decoders, custom caches) decode through `model.generate` instead: `supports_continuous_batching`
 decides, and `GenerateBatch` has the same interface and the same greedy tokens.
+
+Greedy decoding may also emit several tokens per forward pass by prompt-lookup speculation (`speculative_tokens`):
+each row drafts the tokens that followed the latest earlier occurrence of its last n-gram in its own prompt and
+answer, every row's draft is verified in the same pass, and each row keeps the longest prefix of its draft that
+equals the model's argmax plus the model's next token, so the tokens are those of plain greedy decoding. Loops and
+echoes are what such drafts predict well. A CPU decode pass is mostly bound by reading the weights, so checking a few
+tokens per row costs little more than one. Rows that accept fewer tokens than others are shifted right in the cache
+(their rejected columns become left padding), so every row's tokens stay contiguous and end in the last column, which
+keeps sliding windows, ALiBi and positions right.
 """
 
 from __future__ import annotations
@@ -69,6 +78,59 @@ def forward_kwargs(model: PreTrainedModel) -> dict:
 
 
 @dataclass
+class GenerationStats:
+    """Counters of the continuous batch, summed over every batch that is given the same object: forward passes
+    (prefills included), tokens appended to answers, and the draft tokens proposed and accepted by speculation."""
+
+    forward_passes: int = 0
+    new_tokens: int = 0
+    drafted_tokens: int = 0
+    accepted_tokens: int = 0
+
+    @property
+    def acceptance_rate(self) -> float:
+        """Accepted / drafted tokens (0 when nothing was drafted)."""
+        return self.accepted_tokens / self.drafted_tokens if self.drafted_tokens else 0.0
+
+    @property
+    def tokens_per_pass(self) -> float:
+        return self.new_tokens / self.forward_passes if self.forward_passes else 0.0
+
+
+class PromptLookup:
+    """Prompt-lookup drafts for one sequence (as transformers' `PromptLookupCandidateGenerator`): find the latest
+    earlier occurrence of the sequence's last n-gram, n from `max_ngram` down to 1, and propose the tokens that
+    followed it. A continuation that runs into the end of the sequence goes on with the draft itself, i.e. repeats the
+    period between the match and the end, so a loop of any period drafts a full `k` tokens."""
+
+    def __init__(self, ids: Sequence[int], max_ngram: int):
+        self.ids = list(ids)
+        self.max_ngram = max_ngram
+        self.latest: dict[tuple[int, ...], int] = {}  # n-gram -> index of its last token, latest occurrence
+        self.indexed = 0  # the n-grams ending before this index are in `latest`
+
+    def extend(self, tokens: Sequence[int]) -> None:
+        self.ids.extend(tokens)
+
+    def draft(self, k: int) -> list[int]:
+        ids, end = self.ids, len(self.ids) - 1
+        if k <= 0 or end <= 0:
+            return []
+        for last in range(self.indexed, end):  # index every n-gram that ends before the final token
+            for n in range(1, min(self.max_ngram, last + 1) + 1):
+                self.latest[tuple(ids[last - n + 1 : last + 1])] = last
+        self.indexed = end
+        for n in range(min(self.max_ngram, end), 0, -1):
+            match = self.latest.get(tuple(ids[-n:]))
+            if match is not None:
+                draft: list[int] = []
+                for i in range(match + 1, match + 1 + k):
+                    draft.append(ids[i] if i <= end else draft[i - end - 1])
+                return draft
+        return []
+
+
+@dataclass
 class _Running:
     """The rows in the batch: which prompt each is, its attention mask over the cache, its next position."""
 
@@ -91,7 +153,11 @@ def _left_pad(tensor: torch.Tensor, length: int, dim: int) -> torch.Tensor:
 
 class ContinuousBatch:
     """Decode `prompts` (token id lists) with at most `width` rows in flight; `run()` returns, per prompt, its new
-    tokens (EOS excluded) and whether it ended with EOS before `max_new_tokens`."""
+    tokens (EOS excluded) and whether it ended with EOS before `max_new_tokens`.
+
+    With `speculative_tokens` > 0 (greedy `pick` only) each pass also verifies up to that many prompt-lookup draft
+    tokens per row (n-grams of at most `max_ngram` tokens); the tokens are the same, the passes fewer. `stats`, when
+    given, receives the counts of passes, tokens and draft tokens."""
 
     def __init__(
         self,
@@ -103,15 +169,21 @@ class ContinuousBatch:
         pad_id: int,
         eos_ids: Sequence[int],
         pick: Picker,
+        speculative_tokens: int = 0,
+        max_ngram: int = 3,
+        stats: GenerationStats | None = None,
     ):
         self.model, self.prompts, self.width, self.max_new_tokens = model, prompts, width, max_new_tokens
         self.pad_id, self.pick = pad_id, pick
+        self.speculative_tokens, self.max_ngram = speculative_tokens, max_ngram
+        self.stats = stats if stats is not None else GenerationStats()
         self.device = model.device
-        self.eos = torch.tensor(list(eos_ids), device=self.device)
+        self.eos_ids = set(eos_ids)
         # transformers renamed the argument (`past_key_values` is deprecated from 5.2x); pass the name the model takes
         self.cache_arg = "cache" if "cache" in inspect.signature(type(model).forward).parameters else "past_key_values"
         self.extra = forward_kwargs(model)
         self.tokens: list[list[int]] = [[] for _ in prompts]
+        self.lookups: dict[int, PromptLookup] = {}  # per running prompt, when speculating
         self.finished = [False] * len(prompts)
         self.cache: DynamicCache | None = None
         self.running: _Running | None = None
@@ -124,28 +196,41 @@ class ContinuousBatch:
             free = self.width - (0 if self.running is None else len(self.running.rows))
             if waiting and (free >= refill_at or self.running is None):
                 self._admit([waiting.popleft() for _ in range(min(free, len(waiting)))])
-            if self.running is not None:
+            if self.running is not None and not (self.speculative_tokens and self._speculate()):
                 self._step()
         return [(ids, done) for ids, done in zip(self.tokens, self.finished, strict=True)]
 
-    def _forward(self, input_ids, attention_mask, position_ids, cache) -> torch.Tensor:
+    def _forward(self, input_ids, attention_mask, position_ids, cache, keep: int = 1) -> torch.Tensor:
+        """Logits of the last `keep` positions, (rows, keep, vocabulary)."""
         output = self.model(
             input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=True,
-            logits_to_keep=1, **{self.cache_arg: cache}, **self.extra,
+            logits_to_keep=keep, **{self.cache_arg: cache}, **self.extra,
         )  # fmt: skip
-        return output.logits[:, -1]
+        self.stats.forward_passes += 1
+        return output.logits[:, -keep:]
 
-    def _record(self, rows: torch.Tensor, token: torch.Tensor) -> torch.Tensor:
-        """Append each row's new token; return the mask of rows that go on (no EOS, budget left)."""
+    def _record(self, rows: torch.Tensor, emitted: list[list[int]]) -> torch.Tensor:
+        """Append each row's new tokens, in order, up to its first EOS or the budget; return the mask of rows that go
+        on (no EOS, budget left)."""
         keep = torch.ones(len(rows), dtype=torch.bool, device=self.device)
-        ended = torch.isin(token, self.eos)
-        for i, (row, value, is_eos) in enumerate(zip(rows.tolist(), token.tolist(), ended.tolist(), strict=True)):
-            if is_eos:
-                self.finished[row] = True
-                keep[i] = False
-            else:
-                self.tokens[row].append(value)
-                keep[i] = len(self.tokens[row]) < self.max_new_tokens
+        for i, (row, new) in enumerate(zip(rows.tolist(), emitted, strict=True)):
+            tokens = self.tokens[row]
+            before = len(tokens)
+            for value in new:
+                if value in self.eos_ids:
+                    self.finished[row] = True
+                    break
+                tokens.append(value)
+                if len(tokens) >= self.max_new_tokens:
+                    break
+            keep[i] = not self.finished[row] and len(tokens) < self.max_new_tokens
+            self.stats.new_tokens += len(tokens) - before
+            if not keep[i]:
+                self.lookups.pop(row, None)
+            elif self.speculative_tokens:
+                if row not in self.lookups:
+                    self.lookups[row] = PromptLookup(self.prompts[row], self.max_ngram)
+                self.lookups[row].extend(tokens[before:])
         return keep
 
     def _admit(self, rows: list[int]) -> None:
@@ -157,10 +242,10 @@ class ContinuousBatch:
             attention_mask[r, width - len(self.prompts[i]) :] = 1
         positions = (attention_mask.cumsum(dim=-1) - 1).clamp(min=0)
         cache = DynamicCache()
-        token = self.pick(self._forward(input_ids, attention_mask, positions, cache))
+        token = self.pick(self._forward(input_ids, attention_mask, positions, cache)[:, -1])
         rows_tensor = torch.tensor(rows, device=self.device)
         new = _Running(rows_tensor, attention_mask, positions[:, -1] + 1, token)
-        keep = self._record(rows_tensor, token)
+        keep = self._record(rows_tensor, [[t] for t in token.tolist()])
         if not keep.any():
             return
         new = new.select(keep)
@@ -188,22 +273,81 @@ class ContinuousBatch:
         running = self.running
         attention_mask = torch.cat([running.attention_mask, running.attention_mask.new_ones(len(running.rows), 1)], 1)
         logits = self._forward(running.last_token[:, None], attention_mask, running.next_position[:, None], self.cache)
-        token = self.pick(logits)
+        token = self.pick(logits[:, -1])
         running = _Running(running.rows, attention_mask, running.next_position + 1, token)
-        keep = self._record(running.rows, token)
+        keep = self._record(running.rows, [[t] for t in token.tolist()])
         if not keep.any():
             self.running, self.cache = None, None
             return
         if not keep.all():
             self.cache.batch_select_indices(keep.nonzero().squeeze(1))
             running = running.select(keep)
-            # Columns no remaining row attends to (the padding of rows that left) are dropped from the cache
-            start = int(running.attention_mask.any(dim=0).nonzero()[0])
-            if start > 0:
-                running.attention_mask = running.attention_mask[:, start:]
-                for layer in self.cache.layers:
-                    layer.keys, layer.values = layer.keys[..., start:, :], layer.values[..., start:, :]
+            self._drop_unused_columns(running)
         self.running = running
+
+    def _drop_unused_columns(self, running: _Running) -> None:
+        """Drop the leading cache columns no row attends to (the padding of rows that left or were shifted)."""
+        start = int(running.attention_mask.any(dim=0).nonzero()[0])
+        if start > 0:
+            running.attention_mask = running.attention_mask[:, start:]
+            for layer in self.cache.layers:
+                layer.keys, layer.values = layer.keys[..., start:, :], layer.values[..., start:, :]
+
+    def _speculate(self) -> bool:
+        """One pass verifying every row's draft; False (and nothing done) when no row has one."""
+        running = self.running
+        rows = running.rows.tolist()
+        drafts = [
+            self.lookups[row].draft(min(self.speculative_tokens, self.max_new_tokens - len(self.tokens[row]) - 1))
+            for row in rows
+        ]  # a pass emits at most draft + 1 tokens: never more than the budget left
+        span = max(len(draft) for draft in drafts)
+        if span == 0:
+            return False
+        count, device = len(rows), self.device
+        input_ids = torch.full((count, span + 1), self.pad_id, dtype=torch.long, device=device)
+        input_ids[:, 0] = running.last_token
+        for i, draft in enumerate(drafts):
+            input_ids[i, 1 : 1 + len(draft)] = torch.tensor(draft, device=device)
+        lengths = torch.tensor([len(draft) for draft in drafts], device=device)
+        past = running.attention_mask.size(1)
+        # Short drafts are padded on the right: causally masked from the real positions, and discarded below
+        attention_mask = torch.cat([running.attention_mask, running.attention_mask.new_ones(count, span + 1)], 1)
+        steps = torch.arange(span + 1, device=device)
+        logits = self._forward(input_ids, attention_mask, running.next_position[:, None] + steps, self.cache, span + 1)
+        predicted = self.pick(logits.reshape(count * (span + 1), -1)).view(count, span + 1)
+        agree = (predicted[:, :-1] == input_ids[:, 1:]) & (steps[:-1] < lengths[:, None])
+        accepted = agree.long().cumprod(dim=1).sum(dim=1)  # the longest agreeing prefix of each draft
+        self.stats.drafted_tokens += int(lengths.sum())
+        self.stats.accepted_tokens += int(accepted.sum())
+        emitted = [predicted[i, : a + 1].tolist() for i, a in enumerate(accepted.tolist())]
+        keep = self._record(running.rows, emitted)
+        if not keep.any():
+            self.running, self.cache = None, None
+            return True
+        index = keep.nonzero().squeeze(1) if not keep.all() else slice(None)  # a slice keeps the cache a view
+        accepted = accepted[index]
+        last = predicted[index].gather(1, accepted[:, None]).squeeze(1)
+        # Each row's valid new columns are its input token and its accepted drafts; cut at the longest, then shift
+        # the rows that accepted fewer to the right so that all rows end in the last column again
+        length = past + 1 + int(accepted.max())
+        shift = length - past - 1 - accepted
+        attention_mask = attention_mask[index, :length]
+        layers = [
+            (layer, layer.keys[index, :, :length], layer.values[index, :, :length]) for layer in self.cache.layers
+        ]
+        if bool(shift.any()):
+            source = torch.arange(length, device=device) - shift[:, None]
+            attention_mask = attention_mask.gather(1, source.clamp(min=0)) * (source >= 0)
+            for i, (layer, keys, values) in enumerate(layers):
+                gather = source.clamp(min=0)[:, None, :, None].expand(-1, keys.size(1), -1, keys.size(3))
+                layers[i] = (layer, keys.gather(2, gather), values.gather(2, gather))
+        for layer, keys, values in layers:
+            layer.keys, layer.values = keys, values
+        running = _Running(running.rows[index], attention_mask, running.next_position[index] + accepted + 1, last)
+        self._drop_unused_columns(running)
+        self.running = running
+        return True
 
 
 class GenerateBatch:

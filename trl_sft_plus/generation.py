@@ -17,7 +17,13 @@ from typing import Any
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from .decoding import ContinuousBatch, GenerateBatch, next_token_picker, supports_continuous_batching
+from .decoding import (
+    ContinuousBatch,
+    GenerateBatch,
+    GenerationStats,
+    next_token_picker,
+    supports_continuous_batching,
+)
 
 logger = logging.getLogger(__name__)
 _logged_paths: set[tuple[str, str]] = set()
@@ -38,11 +44,22 @@ class GenerationSettings:
     top_k: int = 0
     seed: int = 0
     use_chat_template: bool | None = None  # None: use it when the tokenizer has one
+    # Greedy decoding under continuous batching: draft up to this many tokens per row and pass by prompt lookup (the
+    # tokens that followed the latest earlier match of the row's last n-gram, n <= speculative_ngram) and verify them
+    # all in the next pass. Same tokens as plain greedy, fewer passes where answers loop or echo. 0: off (the
+    # default for now); ignored when sampling and by the `model.generate` fallback.
+    speculative_tokens: int = 0
+    speculative_ngram: int = 3
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1 or self.batch_size < 1:
             raise ValueError(
                 f"max_new_tokens and batch_size must be >= 1, got {self.max_new_tokens}, {self.batch_size}"
+            )
+        if self.speculative_tokens < 0 or self.speculative_ngram < 1:
+            raise ValueError(
+                f"speculative_tokens must be >= 0 and speculative_ngram >= 1, got {self.speculative_tokens}, "
+                f"{self.speculative_ngram}"
             )
 
 
@@ -111,7 +128,7 @@ def generation_mode(model: torch.nn.Module) -> Iterator[None]:
             model.train(was_training)
 
 
-def _decoder(model, prompts, settings: GenerationSettings, pad_id: int, eos_ids: list[int], seed: int):
+def _decoder(model, prompts, settings: GenerationSettings, pad_id: int, eos_ids: list[int], seed: int, stats):
     """Continuous batching where the model's cache allows it, `model.generate` on padded batches elsewhere."""
     continuous = supports_continuous_batching(model)
     path = ("continuous batching", "model.generate on left-padded batches")[not continuous]
@@ -121,7 +138,11 @@ def _decoder(model, prompts, settings: GenerationSettings, pad_id: int, eos_ids:
     common = dict(width=settings.batch_size, max_new_tokens=settings.max_new_tokens, pad_id=pad_id, eos_ids=eos_ids)
     if continuous:
         pick = next_token_picker(settings.do_sample, settings.temperature, settings.top_p, settings.top_k, seed)
-        return ContinuousBatch(model, prompts, pick=pick, **common)
+        speculative = 0 if settings.do_sample else settings.speculative_tokens
+        return ContinuousBatch(
+            model, prompts, pick=pick, speculative_tokens=speculative, max_ngram=settings.speculative_ngram,
+            stats=stats, **common,
+        )  # fmt: skip
     torch.manual_seed(seed)  # `generate` samples from the global generator, forked by `generation_mode`
     generation_kwargs = dict(
         do_sample=settings.do_sample, num_beams=1, temperature=settings.temperature, top_p=settings.top_p,
@@ -138,12 +159,14 @@ def generate(
     *,
     accelerator: Any = None,
     progress: Callable[[int], None] | None = None,
+    stats: GenerationStats | None = None,
 ) -> list[Generation]:
     """Generate one continuation per prompt, batched with left padding and a KV cache.
 
     With an `accelerator` running several processes, every rank must call this with the same prompts; each generates
     its share of the batches and every rank receives all generations, in prompt order. `progress` is called with the
-    number of prompts finished after each local batch.
+    number of prompts finished after each local batch. `stats`, when given, accumulates this rank's forward passes,
+    new tokens and speculation counts (`acceptance_rate`) under continuous batching; the fallback leaves it as is.
     """
     settings = settings or GenerationSettings()
     if not prompts:
@@ -162,7 +185,7 @@ def generate(
         for number in range(rank, len(groups), world):
             group = groups[number]
             seed = settings.seed + number  # per group, so sampling does not depend on the number of ranks
-            batch = _decoder(model, [encoded[i] for i in group], settings, pad_id, eos_ids, seed)
+            batch = _decoder(model, [encoded[i] for i in group], settings, pad_id, eos_ids, seed, stats)
             local.extend((i, ids, finished) for i, (ids, finished) in zip(group, batch.run(), strict=True))
             if progress is not None:
                 progress(len(group))
