@@ -80,9 +80,11 @@ def forward_kwargs(model: PreTrainedModel) -> dict:
 @dataclass
 class GenerationStats:
     """Counters of the continuous batch, summed over every batch that is given the same object: forward passes
-    (prefills included), tokens appended to answers, and the draft tokens proposed and accepted by speculation."""
+    (prefills included), the positions they computed (rows x input width, padding included: what a pass costs beyond
+    reading the weights), tokens appended to answers, and the draft tokens proposed and accepted by speculation."""
 
     forward_passes: int = 0
+    positions: int = 0
     new_tokens: int = 0
     drafted_tokens: int = 0
     accepted_tokens: int = 0
@@ -207,6 +209,7 @@ class ContinuousBatch:
             logits_to_keep=keep, **{self.cache_arg: cache}, **self.extra,
         )  # fmt: skip
         self.stats.forward_passes += 1
+        self.stats.positions += input_ids.numel()
         return output.logits[:, -keep:]
 
     def _record(self, rows: torch.Tensor, emitted: list[list[int]]) -> torch.Tensor:
