@@ -39,6 +39,8 @@ METRIC_DIRECTIONS: dict[str, int] = {
     "python_defines": HIGHER_IS_BETTER,
     "python_complete": HIGHER_IS_BETTER,
     "python_valid": HIGHER_IS_BETTER,
+    "python_pass": HIGHER_IS_BETTER,
+    "python_pass_all": HIGHER_IS_BETTER,
     "exact_match": HIGHER_IS_BETTER,
     "chrf": HIGHER_IS_BETTER,
     "cross_prompt_distinct": HIGHER_IS_BETTER,

@@ -31,7 +31,7 @@ def synthetic_results(*, haiku_valid=0.6, seq_rep_4=0.05, eos=1.0, n=30, seed=0,
                 if task == "haiku":
                     scores.update(haiku_valid=float(rng.random() < haiku_valid), haiku_syllable_error=float("nan"))
                 else:
-                    scores["python_valid"] = 1.0
+                    scores.update(python_valid=1.0, python_pass=1.0)
                 generations.append(_entry(f"{task}-{i}", task, sample, scores))
     decoding = {"do_sample": False, "seed": 0, "num_samples": num_samples, "max_new_tokens": {"haiku": 64}}
     return {"schema": SCHEMA, "decoding": decoding, "generations": generations}

@@ -19,8 +19,9 @@ LIMIT = 5
 
 def _harness_metric_names(task: str) -> list[str]:
     reference = "a reference" if task == "chat" else None
-    row = PromptRow(id="x", task=task, prompt="Write a haiku about tea", reference=reference)
-    scores, _ = score_completion(row, "some answer", True)
+    tests = ("assert f() == 1",) if task == "python" else ()  # python_pass, once code execution is allowed
+    row = PromptRow(id="x", task=task, prompt="Write a haiku about tea", reference=reference, tests=tests)
+    scores, _ = score_completion(row, "some answer", True, allow_code_execution=True)
     return [*scores, "cross_prompt_distinct"]
 
 
@@ -37,6 +38,14 @@ def test_task_yaml_matches_the_harness(task):
     assert all(direction(name) != 0 for name in metrics)  # every reported metric has a better side
 
 
+def test_code_running_task_is_the_python_task_marked_unsafe():
+    config = load_yaml(TASKS_DIR / "sftplus_python_tests.yaml", resolve_func=False)
+    python = load_yaml(TASKS_DIR / "sftplus_python.yaml", resolve_func=False)
+    assert config["task"] == "sftplus_python_tests" and config["unsafe_code"] is True
+    assert config["metric_list"] == python["metric_list"] and config["custom_dataset"] == python["custom_dataset"]
+    assert config["process_results"] != python["process_results"]
+
+
 def test_group_lists_every_task():
     assert load_yaml(TASKS_DIR / "sftplus.yaml")["task"] == [f"sftplus_{task}" for task in BUILTIN_SUITES]
 
@@ -47,7 +56,7 @@ def test_suite_loader_resolves_paths_next_to_the_tasks(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # not the repository root
     by_name = load_suite("haiku")["test"]
     by_path = load_suite("../suites/haiku.jsonl", pretrained="ignored metadata")["test"]
-    assert by_name.column_names == ["id", "task", "prompt", "reference"]
+    assert by_name.column_names == ["id", "task", "prompt", "reference", "tests"]
     assert by_name.to_list() == by_path.to_list() and len(by_name) >= 30
 
 

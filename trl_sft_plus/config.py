@@ -78,6 +78,9 @@ class SFTPlusConfig(SFTConfig):
         validation_max_prompts (`int`, defaults to `32`), validation_max_new_tokens (`int`, defaults to `128`),
         validation_batch_size (`int`, defaults to `8`), validation_scorers (`list[str]`, *optional*),
         validation_save_generations (`bool`, defaults to `True`).
+        validation_allow_code_execution (`bool`, defaults to `False`): run each generated answer against its prompt
+            row's `tests` in the sandbox (`trl_sft_plus.validation.sandbox`) and report `eval_gen_python_pass`; also
+            on with `HF_ALLOW_CODE_EVAL=1`.
 
         > Decoding shared by the monitor and the validator
 
@@ -186,6 +189,14 @@ class SFTPlusConfig(SFTConfig):
     )
     validation_save_generations: bool = field(
         default=True, metadata={"help": "Write each evaluation's generations as JSONL into `output_dir`."}
+    )
+    validation_allow_code_execution: bool = field(
+        default=False,
+        metadata={
+            "help": "Run generated code against the `tests` of validation prompt rows, in a sandboxed child process "
+            "(no network, read-only filesystem outside a throwaway folder, CPU/memory/process limits), and report "
+            "`eval_gen_python_pass`. Off by default; `HF_ALLOW_CODE_EVAL=1` also turns it on."
+        },
     )
 
     # Decoding shared by the monitor and the validator

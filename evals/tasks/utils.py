@@ -16,6 +16,12 @@ become one "\n\n": 3 of 96 answers of SmolLM2-135M-Instruct) or when the model e
 decoding dropped. `eos_rate`, `python_complete` and `python_valid` depend on it; every
 other metric is computed from the text alone and matches the harness exactly. With `--gen_kwargs max_gen_toks=N`
 the estimate still uses the task's budget.
+
+Code execution: rows with `tests` get `python_pass` in `sftplus_python` only when `HF_ALLOW_CODE_EVAL=1` is set (the
+switch lm-eval's and `evaluate`'s code metrics read); without it the metric is absent. The task
+`sftplus_python_tests` is marked `unsafe_code`, so lm-eval runs it only with `--confirm_run_unsafe_code`, and always
+scores `python_pass`. Either way the answer runs in the project's sandbox (`trl_sft_plus.validation.sandbox`), never
+in lm-eval's process.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ TOKENIZER_ENV = "TRL_SFT_PLUS_TOKENIZER"
 TASKS_DIR = Path(__file__).resolve().parent
 SET_METRIC = "cross_prompt_distinct"
 
-__all__ = ["cross_prompt_distinct", "load_suite", "process_results"]
+__all__ = ["cross_prompt_distinct", "load_suite", "process_results", "process_results_run_code"]
 
 
 def load_suite(suite: str, **_metadata: Any) -> DatasetDict:
@@ -57,6 +63,7 @@ def load_suite(suite: str, **_metadata: Any) -> DatasetDict:
         "task": [row.task for row in rows],
         "prompt": [row.prompt for row in rows],
         "reference": [row.reference or "" for row in rows],
+        "tests": [list(row.tests) for row in rows],
     }
     return DatasetDict({"test": Dataset.from_dict(columns)})
 
@@ -74,7 +81,7 @@ def estimate_finished(completion: str, max_gen_toks: int) -> bool:
     return len(tokenizer(completion, add_special_tokens=False)["input_ids"]) < max_gen_toks
 
 
-def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
+def process_results(doc: dict[str, Any], results: list[str], allow_code_execution: bool = False) -> dict[str, Any]:
     """Score one completion with the harness's scorers.
 
     NaN scores (a metric that does not apply, such as `chrf` without a reference) are left out, so lm-eval's `mean`
@@ -82,9 +89,20 @@ def process_results(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
     set-level `cross_prompt_distinct`, aggregated over the task by the scorer module's function.
     """
     completion = results[0]
-    row = PromptRow(id=doc["id"], task=doc["task"], prompt=doc["prompt"], reference=doc["reference"] or None)
+    row = PromptRow(
+        id=doc["id"],
+        task=doc["task"],
+        prompt=doc["prompt"],
+        reference=doc["reference"] or None,
+        tests=tuple(doc.get("tests") or ()),
+    )
     finished = estimate_finished(completion, max_new_tokens_for(row.task))
-    scores, _errors = score_completion(row, completion, finished)
+    scores, _errors = score_completion(row, completion, finished, allow_code_execution=allow_code_execution)
     kept: dict[str, Any] = {name: value for name, value in scores.items() if not math.isnan(value)}
     kept[SET_METRIC] = completion
     return kept
+
+
+def process_results_run_code(doc: dict[str, Any], results: list[str]) -> dict[str, Any]:
+    """`process_results` with `python_pass` on (the `unsafe_code` task, which lm-eval runs only when confirmed)."""
+    return process_results(doc, results, allow_code_execution=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import inspect
 import math
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ class Sample:
     reference: str | None = None
     finished: bool | None = None
     task: str | None = None
+    tests: tuple[str, ...] = ()  # assert lines run against the answer's code by `python_pass`, when allowed
 
 
 ScorerFn = Callable[[Sample], "float | dict[str, float]"]
@@ -71,8 +73,20 @@ def resolve_scorers(names_or_fns: Iterable[str | Callable]) -> dict[str, ScorerF
     return resolved
 
 
-def scorers_for(sample: Sample, base: dict[str, ScorerFn]) -> dict[str, ScorerFn]:
-    """The base scorers, plus the task's scorers, plus `reference` when the sample carries one."""
+CODE_EXECUTION_ENV = "HF_ALLOW_CODE_EVAL"  # lm-eval's and `evaluate`'s switch for running generated code
+
+
+def code_execution_allowed(allow: bool = False) -> bool:
+    """Whether generated code may run: an explicit opt-in, or `HF_ALLOW_CODE_EVAL=1` as with lm-eval."""
+    return allow or os.environ.get(CODE_EXECUTION_ENV, "") == "1"
+
+
+def scorers_for(
+    sample: Sample, base: dict[str, ScorerFn], *, allow_code_execution: bool = False
+) -> dict[str, ScorerFn]:
+    """The base scorers, plus the task's scorers, plus `reference` when the sample carries one, plus `python_pass`
+    when it carries tests and running generated code is allowed (`code_execution_allowed`); without the opt-in the
+    metric is absent, not 0."""
     chosen = dict(base)
     if sample.task is not None:
         if sample.task not in TASK_SCORERS:
@@ -80,6 +94,8 @@ def scorers_for(sample: Sample, base: dict[str, ScorerFn]) -> dict[str, ScorerFn
         chosen.update({name: SCORERS[name] for name in TASK_SCORERS[sample.task]})
     if sample.reference:
         chosen["reference"] = SCORERS["reference"]
+    if sample.tests and code_execution_allowed(allow_code_execution):
+        chosen["python_pass"] = SCORERS["python_pass"]
     return chosen
 
 
@@ -231,6 +247,28 @@ def python_scorer(sample: Sample) -> dict[str, float]:
         "python_complete": float(complete),
         "python_valid": float(parses and defines and complete and not degenerate),
     }
+
+
+@register_scorer("python_pass")
+def python_pass_scorer(sample: Sample) -> dict[str, float]:
+    """Runs the answer's code (its first python fence, as `python_valid` reads it) and the row's assert lines in the
+    sandbox (`trl_sft_plus.validation.sandbox`), never in this process. Only chosen by `scorers_for` for rows with
+    `tests` once code execution is allowed.
+
+    `python_pass`: share of the row's asserts that pass. `python_pass_all`: 1 when every one does. Code that does
+    not parse scores 0 without being run.
+    """
+    if not sample.tests:
+        return {}
+    code, _ = extract_code(sample.completion)
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError):
+        return {"python_pass": 0.0, "python_pass_all": 0.0}
+    from .sandbox import network_allowed, run_tests
+
+    result = run_tests(code, sample.tests, allow_network=network_allowed())
+    return {"python_pass": result.fraction, "python_pass_all": float(all(result.passed))}
 
 
 # Reference ---------------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from .scorers import (
     DEFAULT_SCORERS,
     Sample,
     ScorerFn,
+    code_execution_allowed,
     cross_prompt_distinct,
     resolve_scorers,
     score_sample,
@@ -61,6 +63,7 @@ class GenerationValidator:
         save_generations: bool = True,
         max_prompts: int = 32,
         samples_to_print: int = 3,
+        allow_code_execution: bool = False,
     ):
         self.prompts = list(prompts)
         self.prompts_by_dataset = prompts_by_dataset or {}
@@ -68,6 +71,13 @@ class GenerationValidator:
         self.save_generations = save_generations
         self.max_prompts = max_prompts
         self.samples_to_print = samples_to_print
+        self.allow_code_execution = code_execution_allowed(allow_code_execution)
+        if self.allow_code_execution and any(
+            row.tests for rows in (self.prompts, *self.prompts_by_dataset.values()) for row in rows
+        ):
+            from .sandbox import isolation
+
+            isolation()  # refuse at start, not at the first evaluation, when runs cannot be isolated here
         self._override: list[PromptRow] | None = None
         self._warned_empty = False
 
@@ -78,7 +88,10 @@ class GenerationValidator:
         """Prompts from, in order: `validation_dataset`, `args.validation_prompts_file`, the eval dataset(s)."""
         limit = args.validation_max_prompts
         kwargs = dict(
-            scorers=args.validation_scorers, save_generations=args.validation_save_generations, max_prompts=limit
+            scorers=args.validation_scorers,
+            save_generations=args.validation_save_generations,
+            max_prompts=limit,
+            allow_code_execution=getattr(args, "validation_allow_code_execution", False),
         )
         if validation_dataset is not None:
             rows, skipped = _rows_of(validation_dataset, limit)
@@ -114,13 +127,23 @@ class GenerationValidator:
         return self.prompts or self.prompts_by_dataset.get(dataset_key) or []
 
     def score(self, rows: Sequence[PromptRow], generations: Sequence[Generation]) -> list[tuple[dict, dict]]:
-        results = []
-        for row, generation in zip(rows, generations, strict=True):
-            sample = Sample(row.user_text, generation.completion, row.reference, generation.finished, row.task)
-            scores, errors = score_sample(sample, scorers_for(sample, self.scorers))
+        """Scores per row; rows whose tests run in the sandbox are scored several at a time."""
+
+        def one(pair: tuple[PromptRow, Generation]) -> tuple[dict, dict]:
+            row, generation = pair
+            sample = Sample(
+                row.user_text, generation.completion, row.reference, generation.finished, row.task, row.tests
+            )
+            chosen = scorers_for(sample, self.scorers, allow_code_execution=self.allow_code_execution)
+            scores, errors = score_sample(sample, chosen)
             scores["completion_tokens"] = float(len(generation.completion_token_ids))
-            results.append((scores, errors))
-        return results
+            return scores, errors
+
+        pairs = list(zip(rows, generations, strict=True))
+        if not (self.allow_code_execution and any(row.tests for row in rows)):
+            return [one(pair) for pair in pairs]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return list(pool.map(one, pairs))
 
     def run(
         self,
