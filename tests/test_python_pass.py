@@ -72,7 +72,7 @@ def test_suite_rows_check_their_tests(tmp_path):
 
 
 def test_lm_eval_utils_honour_hf_allow_code_eval(monkeypatch):
-    from evals.tasks.utils import process_results, process_results_run_code
+    from evals.tasks.utils import load_suite, process_results, process_results_run_code
 
     monkeypatch.setenv("TRL_SFT_PLUS_TOKENIZER", "smollm2-135m-instruct")
     doc = {"id": "s", "task": "python", "prompt": ROW.prompt, "reference": "", "tests": list(TESTS)}
@@ -80,6 +80,8 @@ def test_lm_eval_utils_honour_hf_allow_code_eval(monkeypatch):
     assert process_results_run_code(doc, [HALF])["python_pass"] == 0.5
     monkeypatch.setenv(CODE_EXECUTION_ENV, "1")
     assert process_results(doc, [HALF])["python_pass"] == 0.5
+    suite = load_suite("python")["test"]
+    assert sum(bool(tests) for tests in suite["tests"]) >= 48
 
 
 def _generation(index: int, completion: str) -> Generation:
