@@ -7,6 +7,10 @@ as it emits EOS, and waiting prompts take the free places, so the steps approach
 maintained library does this on CPU for an HF model (transformers' paged `generate_batch` ran this workload slower
 than `generate`), hence this module. The KV cache stays a plain `DynamicCache`; rows join by left-padding keys and
 values to a common length, masked out by the attention mask, with explicit per-row positions.
+
+That cache surgery only holds for attention caches. Models whose cache is anything else (state-space and hybrid
+layers, encoder-decoders, custom caches) decode through `model.generate` instead: `supports_continuous_batching`
+decides, and `GenerateBatch` has the same interface and the same greedy tokens.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from transformers import DynamicCache, PreTrainedModel
+from transformers.cache_utils import DynamicLayer, DynamicSlidingWindowLayer
 
 Picker = Callable[[torch.Tensor], torch.Tensor]
 
@@ -41,6 +46,26 @@ def next_token_picker(do_sample: bool, temperature: float, top_p: float, top_k: 
         return torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(1).to(logits.device)
 
     return sample
+
+
+def supports_continuous_batching(model: PreTrainedModel) -> bool:
+    """True when every layer of the model's default cache is a plain (or sliding-window) attention KV layer, the only
+    kind whose rows and columns `ContinuousBatch` may select, pad and trim."""
+    config = model.config
+    if config.is_encoder_decoder or not type(model)._supports_default_dynamic_cache():
+        return False
+    try:
+        layers = DynamicCache(config=config).layers
+    except Exception:  # a config the cache cannot read is a model we do not know
+        return False
+    return all(type(layer) in (DynamicLayer, DynamicSlidingWindowLayer) for layer in layers)
+
+
+def forward_kwargs(model: PreTrainedModel) -> dict:
+    """Keyword arguments that keep a forward pass to logits alone: MoE models may be configured to return router
+    logits (and compute their auxiliary loss against the attention mask), which generation must not do."""
+    parameters = inspect.signature(type(model).forward).parameters
+    return {"output_router_logits": False} if "output_router_logits" in parameters else {}
 
 
 @dataclass
@@ -85,6 +110,7 @@ class ContinuousBatch:
         self.eos = torch.tensor(list(eos_ids), device=self.device)
         # transformers renamed the argument (`past_key_values` is deprecated from 5.2x); pass the name the model takes
         self.cache_arg = "cache" if "cache" in inspect.signature(type(model).forward).parameters else "past_key_values"
+        self.extra = forward_kwargs(model)
         self.tokens: list[list[int]] = [[] for _ in prompts]
         self.finished = [False] * len(prompts)
         self.cache: DynamicCache | None = None
@@ -105,7 +131,7 @@ class ContinuousBatch:
     def _forward(self, input_ids, attention_mask, position_ids, cache) -> torch.Tensor:
         output = self.model(
             input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=True,
-            logits_to_keep=1, **{self.cache_arg: cache},
+            logits_to_keep=1, **{self.cache_arg: cache}, **self.extra,
         )  # fmt: skip
         return output.logits[:, -1]
 
@@ -178,3 +204,52 @@ class ContinuousBatch:
                 for layer in self.cache.layers:
                     layer.keys, layer.values = layer.keys[..., start:, :], layer.values[..., start:, :]
         self.running = running
+
+
+class GenerateBatch:
+    """The fallback for models `ContinuousBatch` cannot manage: `model.generate` on left-padded batches of `width`
+    prompts, with the same picker settings passed as a generation config; same `run()` result."""
+
+    def __init__(
+        self,
+        model: PreTrainedModel,
+        prompts: Sequence[list[int]],
+        *,
+        width: int,
+        max_new_tokens: int,
+        pad_id: int,
+        eos_ids: Sequence[int],
+        generation_kwargs: dict,
+    ):
+        self.model, self.prompts, self.width, self.max_new_tokens = model, prompts, width, max_new_tokens
+        self.pad_id, self.eos_ids, self.generation_kwargs = pad_id, list(eos_ids), generation_kwargs
+
+    def run(self) -> list[tuple[list[int], bool]]:
+        results: list[tuple[list[int], bool]] = []
+        for start in range(0, len(self.prompts), self.width):
+            results.extend(self._generate(self.prompts[start : start + self.width]))
+        return results
+
+    def _generate(self, prompts: Sequence[list[int]]) -> list[tuple[list[int], bool]]:
+        width = max(len(ids) for ids in prompts)
+        device = self.model.device
+        input_ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long, device=device)
+        attention_mask = torch.zeros_like(input_ids)
+        for r, ids in enumerate(prompts):
+            input_ids[r, width - len(ids) :] = torch.tensor(ids, device=device)
+            attention_mask[r, width - len(ids) :] = 1
+        output = self.model.generate(
+            input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=self.max_new_tokens,
+            min_new_tokens=0, pad_token_id=self.pad_id, eos_token_id=self.eos_ids, **self.generation_kwargs,
+        )  # fmt: skip
+        results = []
+        for row in output[:, width:].tolist():
+            tokens: list[int] = []
+            finished = False
+            for token in row:
+                if token in self.eos_ids:
+                    finished = True
+                    break
+                tokens.append(token)
+            results.append((tokens[: self.max_new_tokens], finished))
+        return results

@@ -9,6 +9,7 @@ way whatever the number of processes, and 1-process and N-process runs produce t
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,10 @@ from typing import Any
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from .decoding import ContinuousBatch, next_token_picker
+from .decoding import ContinuousBatch, GenerateBatch, next_token_picker, supports_continuous_batching
+
+logger = logging.getLogger(__name__)
+_logged_paths: set[tuple[str, str]] = set()
 
 Messages = list[dict[str, str]]
 Prompt = str | Messages
@@ -107,6 +111,25 @@ def generation_mode(model: torch.nn.Module) -> Iterator[None]:
             model.train(was_training)
 
 
+def _decoder(model, prompts, settings: GenerationSettings, pad_id: int, eos_ids: list[int], seed: int):
+    """Continuous batching where the model's cache allows it, `model.generate` on padded batches elsewhere."""
+    continuous = supports_continuous_batching(model)
+    path = ("continuous batching", "model.generate on left-padded batches")[not continuous]
+    if (type(model).__name__, path) not in _logged_paths:
+        _logged_paths.add((type(model).__name__, path))
+        logger.info("Generation for %s uses %s.", type(model).__name__, path)
+    common = dict(width=settings.batch_size, max_new_tokens=settings.max_new_tokens, pad_id=pad_id, eos_ids=eos_ids)
+    if continuous:
+        pick = next_token_picker(settings.do_sample, settings.temperature, settings.top_p, settings.top_k, seed)
+        return ContinuousBatch(model, prompts, pick=pick, **common)
+    torch.manual_seed(seed)  # `generate` samples from the global generator, forked by `generation_mode`
+    generation_kwargs = dict(
+        do_sample=settings.do_sample, num_beams=1, temperature=settings.temperature, top_p=settings.top_p,
+        top_k=settings.top_k or None, repetition_penalty=1.0, use_cache=True,
+    )  # fmt: skip
+    return GenerateBatch(model, prompts, generation_kwargs=generation_kwargs, **common)
+
+
 def generate(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
@@ -139,11 +162,7 @@ def generate(
         for number in range(rank, len(groups), world):
             group = groups[number]
             seed = settings.seed + number  # per group, so sampling does not depend on the number of ranks
-            pick = next_token_picker(settings.do_sample, settings.temperature, settings.top_p, settings.top_k, seed)
-            batch = ContinuousBatch(
-                model, [encoded[i] for i in group], width=settings.batch_size, max_new_tokens=settings.max_new_tokens,
-                pad_id=pad_id, eos_ids=eos_ids, pick=pick,
-            )  # fmt: skip
+            batch = _decoder(model, [encoded[i] for i in group], settings, pad_id, eos_ids, seed)
             local.extend((i, ids, finished) for i, (ids, finished) in zip(group, batch.run(), strict=True))
             if progress is not None:
                 progress(len(group))

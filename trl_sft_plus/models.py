@@ -60,6 +60,17 @@ def _hub_offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
 
 
+def is_cached_on_hub_cache(repo_id: str) -> bool:
+    """True when the local hub cache (`HF_HUB_CACHE`) holds the repository's config, the file transformers resolves
+    first: offline, such an id loads exactly as transformers would load it."""
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+    except ValueError:  # not a valid repository id
+        return False
+
+
 def embedded_gguf_path(name: str = DEFAULT_MODEL) -> Path:
     """The GGUF file inside the installed package, found without importing it (its own dependencies are absent)."""
     spec = EMBEDDED_MODELS[name]
@@ -131,16 +142,16 @@ def resolve_model_path(name_or_path: str, *, allow_pickle: bool = False, need_we
         if need_weights:
             check_checkpoint_folder(path, allow_pickle=allow_pickle)
         return str(path)
-    for embedded in EMBEDDED_MODELS.values():
-        if name_or_path == embedded.hub_id and _hub_offline():
-            logger.info("HF_HUB_OFFLINE is set: using the embedded copy of %s.", name_or_path)
-            return str(embedded_checkpoint(embedded.name))
     looks_like_hub_id = name_or_path.count("/") == 1 and not name_or_path.startswith((".", "/", "~"))
     if looks_like_hub_id and not path.exists():
-        if _hub_offline():
+        if _hub_offline() and not is_cached_on_hub_cache(name_or_path):
+            for embedded in EMBEDDED_MODELS.values():
+                if name_or_path == embedded.hub_id:
+                    logger.info("HF_HUB_OFFLINE is set: using the embedded copy of %s.", name_or_path)
+                    return str(embedded_checkpoint(embedded.name))
             raise ModelLoadError(
-                f"{name_or_path!r} is a hub id, but HF_HUB_OFFLINE=1; use a local folder or the embedded model "
-                f"{DEFAULT_MODEL!r}."
+                f"{name_or_path!r} is a hub id that is not in the local hub cache, and HF_HUB_OFFLINE=1; use a local "
+                f"folder or the embedded model {DEFAULT_MODEL!r}."
             )
         if allow_pickle:
             logger.warning(

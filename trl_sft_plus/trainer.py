@@ -67,12 +67,13 @@ class SFTPlusTrainer(SFTTrainer):
         validation_dataset: Dataset | Sequence[Prompt] | None = None,
     ):
         args = as_plus_config(args, model)
-        if isinstance(model, str):  # embedded names become their checkpoint; folders are checked for safe weights
+        # Without a training set TRL refuses first; our checks never replace an error TRL would raise
+        if isinstance(model, str) and train_dataset is not None:
+            # embedded names become their checkpoint, folders are checked for safe weights, hub ids resolve from the
+            # local hub cache offline as in transformers
             model = resolve_model_path(model, allow_pickle=args.allow_pickle)
             if not args.allow_pickle:
                 args.model_init_kwargs = {"use_safetensors": True, **(args.model_init_kwargs or {})}
-        if train_dataset is not None and formatting_func is None and not isinstance(train_dataset, IterableDataset):
-            dataset_format(train_dataset.column_names, args.dataset_text_field)  # one clear error for wrong columns
         self.quality_reports: dict[str, Any] = {}
         self._quality_logged = False
         self._model_for_quality = model  # the IFD filter scores with it (a name or path is loaded for scoring)
@@ -151,6 +152,8 @@ class SFTPlusTrainer(SFTTrainer):
 
     def _prepare_dataset(self, dataset, processing_class, args, packing, formatting_func, dataset_name):
         is_train = dataset_name == "train"
+        if is_train and formatting_func is None and isinstance(dataset, Dataset):
+            dataset_format(dataset.column_names, args.dataset_text_field)  # one clear error for wrong columns
         if getattr(args, "quality_filtering", False) and (is_train or getattr(args, "quality_filter_eval", False)):
             from .quality.integration import filter_for_training
 

@@ -65,20 +65,18 @@ def load_rows(name_or_path: str, split: str = "train", *, config_name: str | Non
         loaded = load_dataset(str(path))
         return _pick_split(loaded, split, str(path))
     if name_or_path.count("/") == 1 and not path.exists():
-        if _hub_offline():
-            fallback = HUB_FALLBACKS.get(name_or_path)
-            hint = f"use the shipped offline stand-in {fallback!r}" if fallback else "use a local file"
-            raise DatasetLoadError(
-                f"{name_or_path!r} is a hub dataset, but HF_HUB_OFFLINE=1; {hint} "
-                f"(shipped: {', '.join(BUILTIN_DATASETS)})."
-            )
-        try:
-            loaded = load_dataset(name_or_path, config_name, split=split)
+        try:  # offline, datasets serves a hub dataset from its local cache; only a miss is an error
+            return load_dataset(name_or_path, config_name, split=split)
         except Exception as error:
             fallback = HUB_FALLBACKS.get(name_or_path)
+            if _hub_offline():
+                hint = f"use the shipped offline stand-in {fallback!r}" if fallback else "use a local file"
+                raise DatasetLoadError(
+                    f"{name_or_path!r} is a hub dataset that is not in the local cache, and HF_HUB_OFFLINE=1; {hint} "
+                    f"(shipped: {', '.join(BUILTIN_DATASETS)})."
+                ) from error
             hint = f" Offline, use the shipped stand-in {fallback!r}." if fallback else ""
             raise DatasetLoadError(f"Could not load hub dataset {name_or_path!r}: {error}.{hint}") from error
-        return loaded
     raise DatasetLoadError(
         f"Unknown dataset {name_or_path!r}: expected a shipped name ({', '.join(BUILTIN_DATASETS)}), "
         "a .jsonl/.json/.parquet/.csv file, or a hub id like 'HuggingFaceTB/smoltalk'."
