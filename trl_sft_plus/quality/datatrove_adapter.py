@@ -67,10 +67,10 @@ from datatrove.utils.hashing import HashConfig
 
 from ..data import load_rows
 from .base import QualityFilter, SFTRow
+from .decision import NOTE_KEY, decide_rows
 from .filters.dedup import ExactDedupFilter, NearDedupFilter, shingle_hashes
-from .pipeline import InvalidRowError, reason_name, unpack_result
 
-INDEX, SHARD, NOTE, REASON = "index", "shard", "quality_note", "filter_reason"
+INDEX, SHARD = "index", "shard"
 MAX_SHARDS = 65535  # datatrove's exact-dedup priority is 16 bits: one priority per shard, 1..65535
 
 
@@ -166,8 +166,8 @@ def shard_file(rank: int) -> str:
 
 
 class SFTQualityFilter(BaseFilter):
-    """One of our per-row filters as a datatrove filter step. `strict` raises `InvalidRowError` (naming the row and
-    field) for a structural failure instead of dropping the row, like the in-process strict mode."""
+    """One of our per-row filters as a datatrove filter step, deciding each row with `decision.decide_rows`, like
+    the in-process pipeline (strict mode included)."""
 
     type = "🔻 - FILTER"
 
@@ -190,25 +190,12 @@ class SFTQualityFilter(BaseFilter):
         return self.filter_batch([doc])[0]
 
     def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
-        rows = [self.views.row(doc) for doc in batch]
-        decisions: list[bool | tuple[bool, str]] = []
-        for doc, row, result in zip(batch, rows, self.quality_filter.filter_batch(rows), strict=True):
-            keep, detail = unpack_result(result)
-            reason = reason_name(self.quality_filter.name, detail)
-            if keep:
-                if detail:
-                    doc.metadata.setdefault(NOTE, reason)  # the first note wins, as in-process
-                    self.stat_update(f"flagged_{reason}")
-                decisions.append(True)
-                continue
-            if self.strict and self.quality_filter.structural:
-                field = self.quality_filter.failure_field(row)
-                raise InvalidRowError(
-                    f"Row {row.index}: invalid field {field!r} ({reason}). Fix the row, or turn strict mode off to "
-                    "drop such rows with a counted reason."
-                )
-            decisions.append((False, reason))
-        return decisions
+        verdicts = decide_rows(self.quality_filter, [self.views.row(doc) for doc in batch], self.strict)
+        for doc, (keep, reason) in zip(batch, verdicts, strict=True):
+            if keep and reason:
+                doc.metadata.setdefault(NOTE_KEY, reason)  # the first note wins, as in-process
+                self.stat_update(f"flagged_{reason}")
+        return [True if keep else (False, reason) for keep, reason in verdicts]
 
 
 class ExactDedupKey:

@@ -41,8 +41,6 @@ from .base import DatasetFilter, QualityFilter
 from .datatrove_adapter import (
     INDEX,
     MAX_SHARDS,
-    NOTE,
-    REASON,
     RowViews,
     SFTMinhashSignature,
     SFTQualityFilter,
@@ -52,6 +50,7 @@ from .datatrove_adapter import (
     minhash_config,
     shard_file,
 )
+from .decision import NOTE_KEY, REASON_KEY
 from .filters.dedup import ExactDedupFilter, NearDedupFilter
 from .pipeline import source_columns
 from .report import FilterReport
@@ -321,7 +320,7 @@ def _dropped_entries(path: Path, default_reason: str) -> Iterator[tuple[int, str
     """(index, reason, row JSON) per excluded document; datatrove's dedup stages leave no `filter_reason`."""
     for doc in _documents(path):
         metadata = doc.get("metadata", {})
-        yield int(metadata[INDEX]), metadata.get(REASON) or default_reason, doc["text"]
+        yield int(metadata[INDEX]), metadata.get(REASON_KEY) or default_reason, doc["text"]
 
 
 def collect(plan: Plan, input_rows: int, output: str | Path, dropped: str | Path | None = None) -> FilterReport:
@@ -336,7 +335,7 @@ def collect(plan: Plan, input_rows: int, output: str | Path, dropped: str | Path
             for doc in _documents(path) if path.exists() else ():
                 out.write(doc["text"] + "\n")
                 kept += 1
-                if note := doc.get("metadata", {}).get(NOTE):
+                if note := doc.get("metadata", {}).get(NOTE_KEY):
                     flagged[note] += 1
     streams = [_dropped_entries(path, reason) for folder, reason in plan.dropped_folders.items()
                for path in sorted(folder.glob("*.jsonl"))]  # fmt: skip
