@@ -99,9 +99,9 @@ class _RowDecider:
 class QualityPipeline:
     """Per-row filters (in the order given), then dataset-level filters (in the order given) over the survivors.
 
-    `num_proc` worker processes run the per-row filters; each gets at least `min_rows_per_process` rows (starting a
-    `datasets` worker pool costs about 0.4 s, the time one process needs for about 1,000 rows), so small datasets are
-    filtered in this process.
+    `num_proc` worker processes run the per-row filters; each gets at least `min_rows_per_process` rows, because
+    starting a `datasets` worker pool costs as much as filtering that many rows (benchmarks/README.md, "Data
+    quality"), so small datasets are filtered in this process.
     """
 
     def __init__(
