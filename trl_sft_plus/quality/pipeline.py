@@ -133,9 +133,7 @@ class QualityPipeline:
                 f"QualityPipeline needs a map-style datasets.Dataset, got {type(dataset).__name__}; "
                 "filter an IterableDataset's source files with `trl-sft-plus filter` instead."
             )
-        kind = TEXT if formatting_func is not None else dataset_format(dataset.column_names, dataset_text_field)
-        if kind == "tokenized":
-            raise ValueError("The dataset is already tokenized (it has 'input_ids'): there is no raw text to filter.")
+        kind = row_kind(dataset, dataset_text_field, formatting_func)
         started = time.perf_counter()
         if len(dataset) == 0:
             return dataset, FilterReport(0, 0, filters=self.filter_names)
@@ -250,6 +248,15 @@ def _cache_key(view: Dataset, decider: _RowDecider) -> str | None:
         return Hasher.hash((view._fingerprint, decider, __version__, CACHE_VERSION))
     except Exception:  # datasets' own hashing then warns once and skips the cache
         return None
+
+
+def row_kind(dataset: Dataset, text_field: str, formatting_func: Callable | None = None) -> str:
+    """How the filters read the rows ('conversational', 'prompt-completion' or 'text'); a tokenized dataset has no
+    raw text left to filter, for either engine."""
+    kind = TEXT if formatting_func is not None else dataset_format(dataset.column_names, text_field)
+    if kind == "tokenized":
+        raise ValueError("The dataset is already tokenized (it has 'input_ids'): there is no raw text to filter.")
+    return kind
 
 
 def source_columns(dataset: Dataset, kind: str, text_field: str) -> list[str]:

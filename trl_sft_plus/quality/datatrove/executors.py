@@ -20,10 +20,10 @@ from typing import Any
 import multiprocess
 from datatrove.executor.base import PipelineExecutor
 
-from ...data import dataset_format, load_rows
+from ...data import load_rows
 from ..base import DatasetFilter, QualityFilter
 from ..decision import NOTE_KEY, REASON_KEY
-from ..pipeline import source_columns
+from ..pipeline import row_kind, source_columns
 from ..report import FilterReport, write_dropped_rows
 from .settings import ExecutorSettings, ExecutorUnavailableError, check_executor_available, local_start_method
 from .stages import Plan, plan_stages
@@ -79,9 +79,7 @@ def run_with_datatrove(
     check_executor_available(settings)
     started = time.perf_counter()
     dataset = load_rows(source, split=split)
-    kind = dataset_format(dataset.column_names, text_field)
-    if kind == "tokenized":
-        raise ValueError("The dataset is already tokenized (it has 'input_ids'): there is no raw text to filter.")
+    kind = row_kind(dataset, text_field)
     views = RowViews(kind, source_columns(dataset, kind, text_field), text_field)
     work_dir = prepare_work_dir(Path(settings.work_dir or f"{output}.datatrove"), settings.resume)
     plan = plan_stages(source, filters, views, settings.task_count, work_dir, split=split, strict=strict)
