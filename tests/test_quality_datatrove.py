@@ -9,7 +9,7 @@ import pytest
 
 from tests.test_quality_pipeline import ESSAY, LOOP, turn
 from trl_sft_plus.quality import InvalidRowError, build_filters
-from trl_sft_plus.quality.command import main
+from trl_sft_plus.quality.command import filter_parser, main
 from trl_sft_plus.quality.datatrove import ExecutorSettings, run_with_datatrove
 from trl_sft_plus.quality.datatrove import executors as executor_module
 from trl_sft_plus.quality.datatrove import settings as settings_module
@@ -169,6 +169,17 @@ def test_an_executor_that_cannot_run_is_a_one_line_error(tmp_path, capsys, monke
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("trl-sft-plus filter: error:") and message in err
     assert not (tmp_path / "r.json").exists()
+
+
+def test_the_executor_flags_are_the_settings_fields():
+    argv = ["rows.jsonl", "--output", "k.jsonl", "--report", "r.json", "--executor", "slurm", "--tasks", "4",
+            "--slurm-partition", "cpu", "--slurm_time", "01:00:00", "--work-dir", "w", "--resume"]  # fmt: skip
+    settings, ns = filter_parser().parse_args_into_dataclasses(argv, look_for_args_file=False)
+    assert settings == ExecutorSettings(executor="slurm", tasks=4, slurm_partition="cpu", slurm_time="01:00:00",
+                                        work_dir="w", resume=True)  # fmt: skip
+    assert (ns.input, ns.output, ns.num_proc) == ("rows.jsonl", "k.jsonl", None)
+    default, _ = filter_parser().parse_args_into_dataclasses(argv[:5], look_for_args_file=False)
+    assert default == ExecutorSettings()  # no --executor: the command filters in-process
 
 
 def test_slurm_and_ray_executors_are_built_from_the_flags(tmp_path):

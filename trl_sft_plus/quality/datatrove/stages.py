@@ -38,6 +38,8 @@ from .steps import (
 
 @dataclass
 class Stage:
+    """One datatrove executor's work: its steps and how many tasks run them."""
+
     name: str
     pipeline: list[Any]
     tasks: int
