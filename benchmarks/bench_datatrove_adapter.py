@@ -55,7 +55,7 @@ def worker(ns: argparse.Namespace) -> None:
         started = time.perf_counter()
         report = QualityPipeline(filters).run(dataset)[1]
     else:
-        from trl_sft_plus.quality.datatrove_executor import ExecutorSettings, run_with_datatrove
+        from trl_sft_plus.quality.datatrove import ExecutorSettings, run_with_datatrove
 
         settings = ExecutorSettings(workers=ns.workers, tasks=ns.workers, work_dir=work / "datatrove",
                                     start_method=ns.start_method)  # fmt: skip

@@ -9,7 +9,6 @@ dashed alias of each (`--allow-pickle`), the spelling the loader's errors name f
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
@@ -93,11 +92,9 @@ def train(argv: Sequence[str]) -> int:
 
 
 def filter_rows(argv: Sequence[str]) -> int:
-    from .quality.command import add_filter_arguments, run_filter
+    from .quality.command import main as run_filter
 
-    parser = argparse.ArgumentParser(prog="trl-sft-plus filter", description="Filter an SFT dataset and report why.")
-    add_filter_arguments(parser)
-    return run_filter(parser.parse_args(list(argv)))
+    return run_filter(list(argv))
 
 
 COMMANDS = {"train": train, "filter": filter_rows}

@@ -221,6 +221,12 @@ def _split_turns(messages: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     return user, assistant
 
 
+def _filter_repr(self: QualityFilter | DatasetFilter) -> str:
+    """`Name(param=value, ...)` from a filter's public attributes, for logs and error messages."""
+    params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+    return f"{type(self).__name__}({params})"
+
+
 class QualityFilter(ABC):
     """A per-row filter. Subclasses set `name` and implement `filter`; `filter_batch` may be overridden where a whole
     batch is cheaper at once (a tokenizer call). `structural` marks filters whose drops mean a malformed row, which
@@ -240,9 +246,7 @@ class QualityFilter(ABC):
         """The field that made a structural check fail (for strict-mode errors)."""
         return "?"
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
-        return f"{type(self).__name__}({params})"
+    __repr__ = _filter_repr
 
 
 class DatasetFilter(ABC):
@@ -272,6 +276,4 @@ class DatasetFilter(ABC):
     def filter(self, index: int, fingerprint: Any) -> FilterResult:
         """Decide for the row at `index`, given every earlier surviving row was already seen."""
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
-        return f"{type(self).__name__}({params})"
+    __repr__ = _filter_repr
