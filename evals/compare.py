@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from trl_sft_plus.repetition.metrics import mean_metrics
+from trl_sft_plus.validation.scoring import set_metrics
 
 from .results import MODEL_LABELS, OVERALL, SCHEMA, metric_names, prompt_scores
 from .runner import DecodingSettings, ModelRun, run_model
-from .scoring import set_metrics
 from .stats import CONFIDENCE_LEVEL, N_RESAMPLES, direction, paired_bootstrap, verdict
 from .suite import PromptRow, max_new_tokens_for, tasks_in
 

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field
 
 from trl_sft_plus import models
 from trl_sft_plus.generation import GenerationSettings, generate
+from trl_sft_plus.validation.scoring import sample_of, score_generations
 
-from .scoring import score_completions
 from .suite import PromptRow, max_new_tokens_for, tasks_in
 
 SAMPLE_SEED_STRIDE = 100_003  # seeds of sample k start here apart, far beyond the per-batch offsets of `generate`
@@ -100,10 +100,11 @@ def run_model(
             outputs = generate(
                 model, tokenizer, [row.prompt for row in task_rows], decoding.for_task(task, sample), progress=progress
             )
-            scored = score_completions(
-                task_rows,
-                [output.completion for output in outputs],
-                [output.finished for output in outputs],
+            scored = score_generations(
+                [
+                    sample_of(row, output.completion, output.finished)
+                    for row, output in zip(task_rows, outputs, strict=True)
+                ],
                 allow_code_execution=allow_code_execution,
             )
             for row, output, (scores, errors) in zip(task_rows, outputs, scored, strict=True):

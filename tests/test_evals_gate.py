@@ -4,10 +4,9 @@ import json
 
 import numpy as np
 import pytest
-
-from evals.cli import main, parse_tolerances
-from evals.gate import TRACKED_METRICS, check_scores, is_regression
-from evals.results import SCHEMA, prompt_scores, write_json
+from trl_sft_plus.evals.cli import main, parse_tolerances
+from trl_sft_plus.evals.gate import TRACKED_METRICS, check_scores, is_regression
+from trl_sft_plus.evals.results import SCHEMA, prompt_scores, write_json
 
 
 def _entry(prompt_id, task, sample, scores):

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from trl_sft_plus.evals.suite import load_suites
 
-from evals.suite import load_suites
 from trl_sft_plus.data import load_rows
 from trl_sft_plus.validation.sandbox import run_many
 

@@ -3,9 +3,8 @@
 import json
 
 import pytest
-
-from evals.cli import main
-from evals.suite import BUILTIN_SUITES, SuiteError, load_suites, resolve_suite_path
+from trl_sft_plus.evals.cli import main
+from trl_sft_plus.evals.suite import BUILTIN_SUITES, SuiteError, load_suites, resolve_suite_path
 
 
 def test_shipped_suites_are_valid_and_hold_the_classic_prompts():

@@ -8,16 +8,16 @@ import math
 from types import SimpleNamespace
 
 import pytest
+from trl_sft_plus.evals.cli import EXIT_BAD_INPUT, main
+from trl_sft_plus.evals.gate import TRACKED_METRICS
+from trl_sft_plus.evals.stats import HIGHER_IS_BETTER, direction
+from trl_sft_plus.evals.suite import PromptRow
 
-from evals.cli import EXIT_BAD_INPUT, main
-from evals.gate import TRACKED_METRICS
-from evals.scoring import score_completion, score_completions
-from evals.stats import HIGHER_IS_BETTER, direction
-from evals.suite import PromptRow
 from trl_sft_plus.generation import Generation, GenerationSettings
 from trl_sft_plus.validation import sandbox
 from trl_sft_plus.validation.prompts import PromptFileError, load_prompt_files
 from trl_sft_plus.validation.scorers import CODE_EXECUTION_ENV
+from trl_sft_plus.validation.scoring import sample_of, score_generation, score_generations
 from trl_sft_plus.validation.validator import GenerationValidator
 
 TESTS = ("assert snake_move((0, 0), 'up') == (0, -1)", "assert snake_move((2, 3), 'right') == (3, 3)")
@@ -33,21 +33,22 @@ def no_env_opt_in(monkeypatch):
 
 
 def test_absent_without_opt_in_and_scored_with_it(monkeypatch):
-    scores, _ = score_completion(ROW, RIGHT, True)
+    scores, _ = score_generation(sample_of(ROW, RIGHT, True))
     assert "python_pass" not in scores and scores["python_valid"] == 1.0
     for completion, expected in ((RIGHT, 1.0), (HALF, 0.5), (PROSE, 0.0)):
-        scores, errors = score_completion(ROW, completion, True, allow_code_execution=True)
+        scores, errors = score_generation(sample_of(ROW, completion, True), allow_code_execution=True)
         assert (scores["python_pass"], scores["python_pass_all"]) == (expected, float(expected == 1.0)), errors
     monkeypatch.setenv(CODE_EXECUTION_ENV, "1")  # lm-eval's switch works too
-    assert score_completion(ROW, HALF, True)[0]["python_pass"] == 0.5
+    assert score_generation(sample_of(ROW, HALF, True))[0]["python_pass"] == 0.5
     no_tests = PromptRow(id="n", task="python", prompt="# write a function")
-    assert "python_pass" not in score_completion(no_tests, RIGHT, True)[0]
+    assert "python_pass" not in score_generation(sample_of(no_tests, RIGHT, True))[0]
 
 
 def test_batch_scoring_keeps_order():
     rows = [ROW] * 6
     completions = [RIGHT, HALF, PROSE] * 2
-    scored = score_completions(rows, completions, [True] * 6, allow_code_execution=True)
+    samples = [sample_of(row, completion, True) for row, completion in zip(rows, completions, strict=True)]
+    scored = score_generations(samples, allow_code_execution=True)
     assert [scores["python_pass"] for scores, _ in scored] == [1.0, 0.5, 0.0] * 2
 
 
@@ -72,7 +73,7 @@ def test_suite_rows_check_their_tests(tmp_path):
 
 
 def test_lm_eval_utils_honour_hf_allow_code_eval(monkeypatch):
-    from evals.tasks.utils import load_suite, process_results, process_results_run_code
+    from trl_sft_plus.evals.tasks.utils import load_suite, process_results, process_results_run_code
 
     monkeypatch.setenv("TRL_SFT_PLUS_TOKENIZER", "smollm2-135m-instruct")
     doc = {"id": "s", "task": "python", "prompt": ROW.prompt, "reference": "", "tests": list(TESTS)}
@@ -120,5 +121,5 @@ def test_refused_before_generating_without_namespaces(monkeypatch, tmp_path, cap
     code = main([*argv, "--out", str(tmp_path / "out"), "--allow-code-execution"])
     assert code == EXIT_BAD_INPUT
     assert "no unshare" in capsys.readouterr().err and not (tmp_path / "out").exists()
-    scores, errors = score_completion(ROW, RIGHT, True, allow_code_execution=True)
+    scores, errors = score_generation(sample_of(ROW, RIGHT, True), allow_code_execution=True)
     assert math.isnan(scores["python_pass"]) and errors["python_pass"].startswith("SandboxUnavailable")

@@ -55,7 +55,10 @@ TINY_ARCHITECTURES: dict[str, tuple[str, dict]] = {
     "phi3": ("phi3", _ATTENTION),
     "gpt2": ("gpt2", dict(n_embd=64, n_layer=2, n_head=4, n_positions=512)),
     "gpt_neox": ("gpt_neox", dict(_ATTENTION, num_key_value_heads=None)),
-    "opt": ("opt", dict(hidden_size=64, ffn_dim=128, num_hidden_layers=2, num_attention_heads=4, word_embed_proj_dim=64)),
+    "opt": (
+        "opt",
+        dict(hidden_size=64, ffn_dim=128, num_hidden_layers=2, num_attention_heads=4, word_embed_proj_dim=64),
+    ),
     "bloom": ("bloom", dict(hidden_size=64, n_layer=2, n_head=4)),
     "starcoder2": ("starcoder2", dict(_ATTENTION, sliding_window=_SLIDING)),
     "cohere": ("cohere", _ATTENTION),

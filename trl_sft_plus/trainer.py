@@ -132,17 +132,6 @@ class SFTPlusTrainer(SFTTrainer):
             )
         self._raw_eval_dataset = None
 
-    def generation_settings(self, max_new_tokens: int, batch_size: int | None = None) -> GenerationSettings:
-        args: SFTPlusConfig = self.args
-        return GenerationSettings(
-            max_new_tokens=max_new_tokens,
-            batch_size=batch_size or args.validation_batch_size,
-            do_sample=args.generation_do_sample,
-            temperature=args.generation_temperature,
-            top_p=args.generation_top_p,
-            seed=args.seed,
-        )
-
     def generate_completions(self, prompts: Sequence[Prompt], settings: GenerationSettings) -> list[Generation]:
         """Generate with the current weights on every rank (each takes a share; all receive every result)."""
         with unwrap_model_for_generation(self.model_wrapped, self.accelerator) as model:
@@ -206,7 +195,11 @@ class SFTPlusTrainer(SFTTrainer):
             dataset_key = metric_key_prefix.removeprefix("eval").lstrip("_") or None
             metrics = self.validator.run(
                 self.generate_completions,
-                self.generation_settings(self.args.validation_max_new_tokens),
+                GenerationSettings.from_config(
+                    self.args,
+                    max_new_tokens=self.args.validation_max_new_tokens,
+                    batch_size=self.args.validation_batch_size,
+                ),
                 step=self.state.global_step,
                 output_dir=self.args.output_dir,
                 is_main_process=self.is_world_process_zero(),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..generation import Prompt
+from ..generation import Prompt, user_text
 from .scorers import TASK_SCORERS
 
 
@@ -38,10 +38,7 @@ class PromptRow:
 
     @property
     def user_text(self) -> str:
-        if isinstance(self.prompt, str):
-            return self.prompt
-        users = [m.get("content", "") for m in self.prompt if m.get("role") == "user"]
-        return users[-1] if users else ""
+        return user_text(self.prompt)
 
 
 @dataclass

@@ -10,29 +10,24 @@ import logging
 import math
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from trl.data_utils import get_dataset_column_names
 
-from ..generation import Generation, GenerationSettings, Prompt
+from ..generation import GenerateFn, Generation, GenerationSettings
 from ..repetition.metrics import mean_metrics
 from .prompts import PromptRow, load_prompt_files, prompts_from_rows
 from .scorers import (
     DEFAULT_SCORERS,
-    Sample,
     ScorerFn,
     code_execution_allowed,
     cross_prompt_distinct,
     resolve_scorers,
-    score_sample,
-    scorers_for,
 )
+from .scoring import sample_of, score_generations
 
 logger = logging.getLogger(__name__)
-
-GenerateFn = Callable[[Sequence[Prompt], GenerationSettings], list[Generation]]
 
 
 def _rows_of(dataset: Any, max_prompts: int) -> tuple[list[PromptRow], Counter]:
@@ -127,23 +122,12 @@ class GenerationValidator:
         return self.prompts or self.prompts_by_dataset.get(dataset_key) or []
 
     def score(self, rows: Sequence[PromptRow], generations: Sequence[Generation]) -> list[tuple[dict, dict]]:
-        """Scores per row; rows whose tests run in the sandbox are scored several at a time."""
-
-        def one(pair: tuple[PromptRow, Generation]) -> tuple[dict, dict]:
-            row, generation = pair
-            sample = Sample(
-                row.user_text, generation.completion, row.reference, generation.finished, row.task, row.tests
-            )
-            chosen = scorers_for(sample, self.scorers, allow_code_execution=self.allow_code_execution)
-            scores, errors = score_sample(sample, chosen)
-            scores["completion_tokens"] = float(len(generation.completion_token_ids))
-            return scores, errors
-
-        pairs = list(zip(rows, generations, strict=True))
-        if not (self.allow_code_execution and any(row.tests for row in rows)):
-            return [one(pair) for pair in pairs]
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            return list(pool.map(one, pairs))
+        return score_generations(
+            [sample_of(row, g.completion, g.finished) for row, g in zip(rows, generations, strict=True)],
+            self.scorers,
+            allow_code_execution=self.allow_code_execution,
+            completion_tokens=[len(g.completion_token_ids) for g in generations],
+        )
 
     def run(
         self,
