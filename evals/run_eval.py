@@ -15,7 +15,7 @@ from pathlib import Path
 from datasets import concatenate_datasets
 
 from trl_sft_plus import SFTTrainer, models
-from trl_sft_plus.data.mixture import mixture, tagged
+from trl_sft_plus.data_loading import mixture, tagged
 from trl_sft_plus.recipes import cpu_tutorial_config
 
 from . import cli

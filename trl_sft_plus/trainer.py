@@ -20,7 +20,7 @@ from trl import SFTTrainer
 from trl.models import unwrap_model_for_generation
 
 from .config import SFTPlusConfig
-from .data import dataset_format
+from .data_loading import dataset_format
 from .generation import Generation, GenerationSettings, Prompt, generate
 from .models import resolve_model_path
 

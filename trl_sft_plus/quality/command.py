@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from ..data import DatasetLoadError, dataset_format, load_rows
+from ..data_loading import DatasetLoadError, dataset_format, load_rows
 from .pipeline import InvalidRowError, QualityPipeline
 from .registry import DEFAULT_FILTERS, FILTERS, FilterConfigError, build_filters
 from .report import write_dropped_rows

@@ -36,7 +36,7 @@ from datatrove.pipeline.dedup.exact_dedup import ExactDedupSignature, ExactFindD
 from datatrove.pipeline.dedup.minhash import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter
 from datatrove.pipeline.writers.jsonl import JsonlWriter
 
-from ..data import dataset_format, load_rows
+from ..data_loading import dataset_format, load_rows
 from .base import DatasetFilter, QualityFilter
 from .datatrove_adapter import (
     INDEX,
