@@ -11,8 +11,8 @@ from evals.scoring import score_completion
 from evals.stats import direction
 from evals.suite import BUILTIN_SUITES, TASK_MAX_NEW_TOKENS, PromptRow, load_suites
 from evals.tasks.utils import TASKS_DIR
-from evals.testing import save_tiny_model, word_token_ids
 from trl_sft_plus import models
+from trl_sft_plus.testing import save_tiny_model, word_token_ids
 
 LIMIT = 5
 

@@ -8,8 +8,9 @@ from datasets import Dataset
 
 from trl_sft_plus import SFTPlusTrainer
 from trl_sft_plus.model_card import SECTION_MARKER
+from trl_sft_plus.testing import tiny_llama
 
-from .conftest import chat_rows, plain_config, tiny_llama
+from .conftest import chat_rows, plain_config
 
 
 def _row(name: str, value) -> str:
