@@ -22,7 +22,7 @@ from trl.models import unwrap_model_for_generation
 from .config import SFTPlusConfig
 from .data_loading import dataset_format
 from .generation import Generation, GenerationSettings, Prompt, generate
-from .models import resolve_model_path
+from .models import resolve_model_path, text_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,10 @@ class SFTPlusTrainer(SFTTrainer):
             from .repetition.preflight import run_eos_preflight
 
             self.eos_preflight = run_eos_preflight(
-                self.train_dataset, self.data_collator, self._tokenizer, fix=args.eos_preflight_fix
+                self.train_dataset,
+                self.data_collator,
+                text_tokenizer(self.processing_class),
+                fix=args.eos_preflight_fix,
             )
             if self.eos_preflight.fixed_collator is not None:
                 self.data_collator = self.eos_preflight.fixed_collator
@@ -146,7 +149,9 @@ class SFTPlusTrainer(SFTTrainer):
     def generate_completions(self, prompts: Sequence[Prompt], settings: GenerationSettings) -> list[Generation]:
         """Generate with the current weights on every rank (each takes a share; all receive every result)."""
         with unwrap_model_for_generation(self.model_wrapped, self.accelerator) as model:
-            return generate(model, self._tokenizer, prompts, settings, accelerator=self.accelerator)
+            return generate(
+                model, text_tokenizer(self.processing_class), prompts, settings, accelerator=self.accelerator
+            )
 
     # Data quality -------------------------------------------------------------------------------------------------
 
@@ -159,7 +164,7 @@ class SFTPlusTrainer(SFTTrainer):
 
             dataset, report = filter_for_training(
                 dataset,
-                tokenizer=self._tokenizer,
+                tokenizer=text_tokenizer(processing_class),  # called before Trainer sets self.processing_class
                 args=args,
                 dataset_name=dataset_name,
                 formatting_func=formatting_func,
