@@ -218,13 +218,3 @@ class SFTPlusConfig(SFTConfig):
             raise ValueError("repetition_monitor_max_overhead must be a fraction between 0 and 1")
         if self.repetition_monitor_steps < 1:
             raise ValueError("repetition_monitor_steps must be >= 1")
-
-    def plus_features_off(self) -> bool:
-        """True when every addition is switched off, so the trainer behaves exactly like `trl.SFTTrainer`."""
-        return not (
-            self.quality_filtering
-            or self.repetition_monitor
-            or self.eos_preflight
-            or self.generation_validation
-            or self.unlikelihood_alpha
-        )
