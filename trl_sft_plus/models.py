@@ -92,8 +92,8 @@ def embedded_gguf_path(name: str = DEFAULT_MODEL) -> Path:
 
 
 def embedded_checkpoint(name: str = DEFAULT_MODEL) -> Path:
-    """The plain transformers checkpoint of an embedded model, converted from its GGUF on first use (about 18 s);
-    once converted, the package that holds the GGUF is no longer needed."""
+    """The plain transformers checkpoint of an embedded model, converted from its GGUF on first use (a one-time cost,
+    see benchmarks/README.md); once converted, the package that holds the GGUF is no longer needed."""
     target = cache_dir() / name
     if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
         return target
