@@ -232,8 +232,9 @@ class SFTPlusTrainer(SFTTrainer):
             write_model_card(self, output_dir or self.args.output_dir)
 
     def create_model_card(self, *args, **kwargs) -> None:
-        super().create_model_card(*args, **kwargs)
-        if self.is_world_process_zero():
-            from .model_card import append_plus_sections
+        from .model_card import append_plus_sections, card_names
 
+        with card_names(self):  # the base model's name and the saved folder, where TRL's card has "None"
+            super().create_model_card(*args, **kwargs)
+        if self.is_world_process_zero():
             append_plus_sections(self)
