@@ -21,7 +21,7 @@ from trl_sft_plus.evals.stats import paired_bootstrap
 from trl_sft_plus.evals.suite import load_suites
 
 from trl_sft_plus import SFTTrainer, models
-from trl_sft_plus.data.mixture import mixture
+from trl_sft_plus.data_loading import mixture
 from trl_sft_plus.recipes import cpu_tutorial_config
 
 TASK_METRICS = {

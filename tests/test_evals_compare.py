@@ -7,9 +7,9 @@ from trl_sft_plus.evals import runner
 from trl_sft_plus.evals.cli import main
 from trl_sft_plus.evals.results import MODEL_LABELS, OVERALL, SCHEMA
 from trl_sft_plus.evals.suite import BUILTIN_SUITES, load_suites
-from trl_sft_plus.evals.testing import save_tiny_model, word_token_ids
 
 from trl_sft_plus import models
+from trl_sft_plus.testing import save_tiny_model, word_token_ids
 
 PER_TASK = 4
 FAST = ["--max-new-tokens", "24", "--batch-size", "4", "--n-resamples", "999"]

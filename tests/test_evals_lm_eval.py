@@ -9,9 +9,9 @@ from trl_sft_plus.evals.runner import DecodingSettings, run_model
 from trl_sft_plus.evals.stats import direction
 from trl_sft_plus.evals.suite import BUILTIN_SUITES, TASK_MAX_NEW_TOKENS, PromptRow, load_suites
 from trl_sft_plus.evals.tasks.utils import TASKS_DIR
-from trl_sft_plus.evals.testing import save_tiny_model, word_token_ids
 
 from trl_sft_plus import models
+from trl_sft_plus.testing import save_tiny_model, word_token_ids
 from trl_sft_plus.validation.scoring import sample_of, score_generation
 
 LIMIT = 5

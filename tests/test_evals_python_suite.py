@@ -9,7 +9,7 @@ import re
 import pytest
 from trl_sft_plus.evals.suite import load_suites
 
-from trl_sft_plus.data import load_rows
+from trl_sft_plus.data_loading import load_rows
 from trl_sft_plus.validation.sandbox import run_many
 
 ROWS = [row for row in load_suites(["python"]) if row.tests]

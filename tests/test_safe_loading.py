@@ -18,8 +18,9 @@ from trl_sft_plus.evals.cli import main as evals_main
 from trl_sft_plus import models
 from trl_sft_plus.cli import _train_parser
 from trl_sft_plus.cli import main as cli_main
+from trl_sft_plus.testing import tiny_llama
 
-from .conftest import chat_rows, tiny_llama
+from .conftest import chat_rows
 
 
 @pytest.fixture(scope="module")

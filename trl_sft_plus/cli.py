@@ -19,7 +19,7 @@ USAGE = "usage: trl-sft-plus {train,filter} [options]  (trl-sft-plus COMMAND --h
 
 @dataclass
 class TrainScriptArguments:
-    """What to train on: shipped names, local files or hub datasets (see `trl_sft_plus.data.load_rows`)."""
+    """What to train on: shipped names, local files or hub datasets (see `trl_sft_plus.data_loading.load_rows`)."""
 
     dataset_name: str = field(
         default="chat",
@@ -49,7 +49,7 @@ def _train_parser():
 def train(argv: Sequence[str]) -> int:
     from trl import get_peft_config, get_quantization_config
 
-    from .data import load_rows
+    from .data_loading import load_rows
     from .models import DEFAULT_MODEL, resolve_model_path
     from .trainer import SFTPlusTrainer
 
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print(USAGE, file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
         return 0 if argv and argv[0] in ("-h", "--help") else 2
-    from .data import DatasetLoadError
+    from .data_loading import DatasetLoadError
     from .models import ModelLoadError
 
     try:

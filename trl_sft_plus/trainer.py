@@ -20,9 +20,9 @@ from trl import SFTTrainer
 from trl.models import unwrap_model_for_generation
 
 from .config import SFTPlusConfig
-from .data import dataset_format
+from .data_loading import dataset_format
 from .generation import Generation, GenerationSettings, Prompt, generate
-from .models import resolve_model_path
+from .models import resolve_model_path, text_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,10 @@ class SFTPlusTrainer(SFTTrainer):
             from .repetition.preflight import run_eos_preflight
 
             self.eos_preflight = run_eos_preflight(
-                self.train_dataset, self.data_collator, self._tokenizer, fix=args.eos_preflight_fix
+                self.train_dataset,
+                self.data_collator,
+                text_tokenizer(self.processing_class),
+                fix=args.eos_preflight_fix,
             )
             if self.eos_preflight.fixed_collator is not None:
                 self.data_collator = self.eos_preflight.fixed_collator
@@ -135,7 +138,9 @@ class SFTPlusTrainer(SFTTrainer):
     def generate_completions(self, prompts: Sequence[Prompt], settings: GenerationSettings) -> list[Generation]:
         """Generate with the current weights on every rank (each takes a share; all receive every result)."""
         with unwrap_model_for_generation(self.model_wrapped, self.accelerator) as model:
-            return generate(model, self._tokenizer, prompts, settings, accelerator=self.accelerator)
+            return generate(
+                model, text_tokenizer(self.processing_class), prompts, settings, accelerator=self.accelerator
+            )
 
     # Data quality -------------------------------------------------------------------------------------------------
 
@@ -148,7 +153,7 @@ class SFTPlusTrainer(SFTTrainer):
 
             dataset, report = filter_for_training(
                 dataset,
-                tokenizer=self._tokenizer,
+                tokenizer=text_tokenizer(processing_class),  # called before Trainer sets self.processing_class
                 args=args,
                 dataset_name=dataset_name,
                 formatting_func=formatting_func,
@@ -220,8 +225,9 @@ class SFTPlusTrainer(SFTTrainer):
             write_model_card(self, output_dir or self.args.output_dir)
 
     def create_model_card(self, *args, **kwargs) -> None:
-        super().create_model_card(*args, **kwargs)
-        if self.is_world_process_zero():
-            from .model_card import append_plus_sections
+        from .model_card import append_plus_sections, card_names
 
+        with card_names(self):  # the base model's name and the saved folder, where TRL's card has "None"
+            super().create_model_card(*args, **kwargs)
+        if self.is_world_process_zero():
             append_plus_sections(self)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..data import DatasetLoadError, dataset_format, load_rows
+from ..data_loading import DatasetLoadError, dataset_format, load_rows
 from .datatrove.settings import (
     ExecutorSettings,
     ExecutorUnavailableError,

@@ -26,7 +26,7 @@ from datasets import Dataset, Features, IterableDataset, Value
 from datasets.fingerprint import Hasher
 
 from .. import __version__
-from ..data import dataset_format
+from ..data_loading import dataset_format
 from .base import CONVERSATIONAL, PROMPT_COMPLETION, TEXT, DatasetFilter, QualityFilter, SFTRow
 from .decision import NOTE_KEY, REASON_KEY, decide, decide_rows
 from .report import FilterReport

@@ -16,6 +16,7 @@ from typing import Any
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from ..generation import GenerateFn, Generation, GenerationSettings, Prompt, generate
+from ..models import text_tokenizer
 from ..validation.scorers import Sample
 from ..validation.scoring import score_generations
 from .metrics import mean_metrics
@@ -149,9 +150,7 @@ class RepetitionMonitorCallback(TrainerCallback):
     def _generate(self, kwargs: dict) -> list[Generation]:
         if self.generate_fn is not None:
             return self.generate_fn(self.prompts, self.settings)
-        tokenizer = kwargs.get("processing_class")
-        tokenizer = getattr(tokenizer, "tokenizer", tokenizer)
-        return generate(kwargs["model"], tokenizer, self.prompts, self.settings)
+        return generate(kwargs["model"], text_tokenizer(kwargs.get("processing_class")), self.prompts, self.settings)
 
     def _check_stop(self, metrics: dict[str, float], state: TrainerState, control: TrainerControl) -> None:
         if self.stop_threshold is None:

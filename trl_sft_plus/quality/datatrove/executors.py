@@ -20,7 +20,7 @@ from typing import Any
 import multiprocess
 from datatrove.executor.base import PipelineExecutor
 
-from ...data import load_rows
+from ...data_loading import load_rows
 from ..base import DatasetFilter, QualityFilter
 from ..decision import NOTE_KEY, REASON_KEY
 from ..pipeline import row_kind, source_columns

@@ -1,6 +1,6 @@
 """Our quality filters as datatrove pipeline steps; `stages.plan_stages` chains them into stages.
 
-- `SFTRowReader`: each task reads one contiguous slice of the input, loaded with `trl_sft_plus.data.load_rows`, the
+- `SFTRowReader`: each task reads one contiguous slice of the input, loaded with `trl_sft_plus.data_loading.load_rows`, the
   loader of the in-process pipeline, so every row arrives as `datasets` normalized it. A `Document` carries the raw
   row as JSON in `text` (never empty, so datatrove's readers never skip one), its 0-based input index in
   `metadata["index"]` and the task's slice number in `metadata["shard"]`.
@@ -40,7 +40,7 @@ from datatrove.pipeline.readers.jsonl import JsonlReader
 from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.hashing import HashConfig
 
-from ...data import load_rows
+from ...data_loading import load_rows
 from ..base import QualityFilter, SFTRow
 from ..decision import NOTE_KEY, decide_rows
 from ..filters.dedup import ExactDedupFilter, NearDedupFilter, shingle_hashes
