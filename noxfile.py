@@ -31,8 +31,8 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     session.install("ruff")
-    session.run("ruff", "check", "trl_sft_plus", "evals", "examples", "benchmarks", "tests", "noxfile.py")
-    session.run("ruff", "format", "--check", "trl_sft_plus", "evals", "examples", "benchmarks", "tests", "noxfile.py")
+    session.run("ruff", "check", *LINTED)
+    session.run("ruff", "format", "--check", *LINTED)
 
 
 @nox.session
@@ -50,4 +50,5 @@ def bench(session: nox.Session) -> None:
         session.run("python", f"benchmarks/{script}", *session.posargs, env=OFFLINE)
 
 
+LINTED = ["trl_sft_plus", "data_builders", "evals", "examples", "benchmarks", "tests", "noxfile.py"]
 BENCHMARKS = ["bench_filters.py", "bench_monitor.py", "bench_generation.py"]

@@ -44,7 +44,7 @@ def build(filter_set: str, no_tokenizer: bool) -> list:
 
 
 def worker(ns: argparse.Namespace) -> None:
-    from trl_sft_plus.data import load_rows
+    from trl_sft_plus.data_loading import load_rows
 
     filters = build(ns.filter_set, ns.no_tokenizer)
     work = Path(ns.work)
@@ -55,7 +55,7 @@ def worker(ns: argparse.Namespace) -> None:
         started = time.perf_counter()
         report = QualityPipeline(filters).run(dataset)[1]
     else:
-        from trl_sft_plus.quality.datatrove_executor import ExecutorSettings, run_with_datatrove
+        from trl_sft_plus.quality.datatrove import ExecutorSettings, run_with_datatrove
 
         settings = ExecutorSettings(workers=ns.workers, tasks=ns.workers, work_dir=work / "datatrove",
                                     start_method=ns.start_method)  # fmt: skip
@@ -94,7 +94,7 @@ def main() -> None:
         os.environ["HF_DATASETS_CACHE"] = str(Path(tmp) / "cache")  # one Arrow conversion, shared by every run
         path = Path(tmp) / "rows.jsonl"
         write_jsonl(path, ns.rows, seed=0)
-        subprocess.run([sys.executable, "-c", f"from trl_sft_plus.data import load_rows; load_rows({str(path)!r})"],
+        subprocess.run([sys.executable, "-c", f"from trl_sft_plus.data_loading import load_rows; load_rows({str(path)!r})"],
                        check=True, capture_output=True)  # fmt: skip
         results = {
             (label, workers, start): measure(ns, path, filter_set, workers, start, Path(tmp))

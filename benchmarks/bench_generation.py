@@ -24,7 +24,7 @@ SUITES = ["haiku", "python", "chat"]
 
 
 def prompts(count: int) -> list[str]:
-    from evals.suite import resolve_suite_path
+    from trl_sft_plus.evals.suite import resolve_suite_path
 
     rows = load_prompt_files([resolve_suite_path(name) for name in SUITES], require_task=True)
     return [row.user_text for row in rows][:count]

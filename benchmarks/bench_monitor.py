@@ -16,7 +16,7 @@ import torch
 import trl
 
 from trl_sft_plus import SFTPlusConfig, SFTPlusTrainer, models
-from trl_sft_plus.data.mixture import tagged
+from trl_sft_plus.data_loading import tagged
 from trl_sft_plus.testing import tiny_llama
 
 

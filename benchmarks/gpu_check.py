@@ -12,7 +12,7 @@ import torch
 from datasets import concatenate_datasets
 
 from trl_sft_plus import SFTPlusConfig, SFTPlusTrainer, models
-from trl_sft_plus.data.mixture import tagged
+from trl_sft_plus.data_loading import tagged
 from trl_sft_plus.testing import tiny_llama
 
 

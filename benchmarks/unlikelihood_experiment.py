@@ -16,12 +16,12 @@ import time
 from pathlib import Path
 
 import numpy as np
+from trl_sft_plus.evals.runner import DecodingSettings, run_model
+from trl_sft_plus.evals.stats import paired_bootstrap
+from trl_sft_plus.evals.suite import load_suites
 
-from evals.runner import DecodingSettings, run_model
-from evals.stats import paired_bootstrap
-from evals.suite import load_suites
 from trl_sft_plus import SFTTrainer, models
-from trl_sft_plus.data.mixture import mixture
+from trl_sft_plus.data_loading import mixture
 from trl_sft_plus.recipes import cpu_tutorial_config
 
 TASK_METRICS = {

@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from trl_sft_plus.models import ModelLoadError, resolve_model_path
+from trl_sft_plus.validation.sandbox import SandboxUnavailable, isolation
+from trl_sft_plus.validation.scorers import CODE_EXECUTION_ENV, code_execution_allowed
 
 from .compare import build_results, run_comparison
 from .gate import DEFAULT_TOLERANCE, TRACKED_METRICS, GateError, GateReport, check_against_base, check_against_baseline
@@ -95,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int, default=0, help="sampling seed, the same for both models")
     compare.add_argument("--num-samples", type=int, default=1, help="samples per prompt (needs --do-sample)")
     compare.add_argument("--allow-pickle", action="store_true", help="allow .bin/.pt checkpoints you trust")
+    compare.add_argument(
+        "--allow-code-execution",
+        action="store_true",
+        help="run each answer's code against its row's `tests` (metric python_pass) in a sandboxed child process "
+        f"(no network, read-only filesystem, resource limits; see evals/README.md); also {CODE_EXECUTION_ENV}=1",
+    )
     _add_gate_arguments(compare)
 
     gate = commands.add_parser("gate", help="gate an existing results.json against a baseline, without generating")
@@ -134,6 +142,17 @@ def run_compare(args: argparse.Namespace, console: Console) -> int:
     # Everything that can be wrong with the input is checked here, before a model is loaded or a token generated.
     suites = [str(resolve_suite_path(s)) for s in (args.suite or BUILTIN_SUITES)]
     rows = load_suites(suites)
+    allow_code = code_execution_allowed(args.allow_code_execution)
+    with_tests = sum(bool(row.tests) for row in rows)
+    if allow_code and with_tests:
+        isolation()  # refuse now, not after generating, when the sandbox cannot isolate runs here
+    elif with_tests:
+        console.print(
+            f"{with_tests} rows carry tests; python_pass is not scored without --allow-code-execution "
+            f"(or {CODE_EXECUTION_ENV}=1).",
+            markup=False,
+            highlight=False,
+        )
     for model_arg in (args.base, args.tuned):
         resolve_model_path(model_arg, allow_pickle=args.allow_pickle)
     baseline = load_results(args.baseline) if args.baseline else None
@@ -154,7 +173,13 @@ def run_compare(args: argparse.Namespace, console: Console) -> int:
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, TimeRemainingColumn(), console=console) as progress:
         base, tuned = run_comparison(
-            args.base, args.tuned, rows, decoding, allow_pickle=args.allow_pickle, progress=_progress_factory(progress)
+            args.base,
+            args.tuned,
+            rows,
+            decoding,
+            allow_pickle=args.allow_pickle,
+            progress=_progress_factory(progress),
+            allow_code_execution=allow_code,
         )
     results = build_results(rows, base, tuned, decoding, suites, n_resamples=args.n_resamples)
     report = _gate(results, baseline, args)
@@ -194,6 +219,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"compare": run_compare, "gate": run_gate, "validate": run_validate}
     try:
         return handlers[args.command](args, console)
-    except (SuiteError, ModelLoadError, ResultsError, GateError, UsageError) as error:
+    except (SuiteError, ModelLoadError, ResultsError, GateError, UsageError, SandboxUnavailable) as error:
         Console(stderr=True).print(f"error: {error}", style="red", markup=False, highlight=False, soft_wrap=True)
         return EXIT_BAD_INPUT

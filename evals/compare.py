@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from trl_sft_plus.repetition.metrics import mean_metrics
+from trl_sft_plus.validation.scoring import set_metrics
 
 from .results import MODEL_LABELS, OVERALL, SCHEMA, metric_names, prompt_scores
 from .runner import DecodingSettings, ModelRun, run_model
-from .scoring import set_metrics
 from .stats import CONFIDENCE_LEVEL, N_RESAMPLES, direction, paired_bootstrap, verdict
 from .suite import PromptRow, max_new_tokens_for, tasks_in
 
@@ -29,6 +29,7 @@ def run_comparison(
     *,
     allow_pickle: bool = False,
     progress: ProgressFactory | None = None,
+    allow_code_execution: bool = False,
 ) -> tuple[ModelRun, ModelRun]:
     """Generate with the base model, then the tuned one (one model in memory at a time), with identical decoding.
 
@@ -38,7 +39,17 @@ def run_comparison(
     runs = []
     for label, model_arg in zip(MODEL_LABELS, (base, tuned), strict=True):
         callback = progress(label, total) if progress is not None else None
-        runs.append(run_model(label, model_arg, rows, decoding, allow_pickle=allow_pickle, progress=callback))
+        runs.append(
+            run_model(
+                label,
+                model_arg,
+                rows,
+                decoding,
+                allow_pickle=allow_pickle,
+                progress=callback,
+                allow_code_execution=allow_code_execution,
+            )
+        )
     return runs[0], runs[1]
 
 

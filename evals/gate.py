@@ -7,6 +7,8 @@ conditions: the interval alone flags tiny but consistent shifts, the tolerance a
 Tracked metrics (`TRACKED_METRICS`), each checked on every task that has it:
     haiku_valid   (haiku)  share of 5-7-5 three-line poems            higher is better
     python_valid  (python) parses, defines, complete, not degenerate  higher is better
+    python_pass   (python) share of a row's tests the answer passes   higher is better
+                           (only scored with --allow-code-execution; absent metrics are not checked)
     eos_rate      (all)    answers that stop before the token limit   higher is better
     seq_rep_4     (all)    repeated 4-grams within an answer          lower is better
     prompt_echo   (all)    answer words copied from the prompt        lower is better
@@ -24,7 +26,7 @@ from .compare import paired_differences
 from .results import prompt_scores
 from .stats import CONFIDENCE_LEVEL, LOWER_IS_BETTER, N_RESAMPLES, direction
 
-TRACKED_METRICS = ("haiku_valid", "python_valid", "eos_rate", "seq_rep_4", "prompt_echo", "loop")
+TRACKED_METRICS = ("haiku_valid", "python_valid", "python_pass", "eos_rate", "seq_rep_4", "prompt_echo", "loop")
 DEFAULT_TOLERANCE = 0.05  # absolute change; every tracked metric lies in [0, 1]
 
 

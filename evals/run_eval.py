@@ -1,6 +1,7 @@
 """`nox -s eval`: fine-tune the embedded SmolLM2-135M-Instruct on the shipped data with SFTPlusTrainer (filtering,
 monitoring and validation on), keep the result as a plain checkpoint in `eval-results/tuned/`, then compare base and
-tuned on the shipped suites with `python -m evals compare` and write the reports under `eval-results/`.
+tuned on the shipped suites with `python -m evals compare` and write the reports under `eval-results/`; the
+comparison's tables are also appended to the tuned model's card, `eval-results/tuned/README.md`.
 
 The defaults fit the 20-minute budget on 2 CPU cores: measured on a fresh clone, 671 s of fine-tuning (with two
 evaluations and four monitor checks) and 111 s for the comparison, 13.3 minutes for the whole nox session.
@@ -15,7 +16,7 @@ from pathlib import Path
 from datasets import concatenate_datasets
 
 from trl_sft_plus import SFTTrainer, models
-from trl_sft_plus.data.mixture import mixture, tagged
+from trl_sft_plus.data_loading import mixture, tagged
 from trl_sft_plus.recipes import cpu_tutorial_config
 
 from . import cli
@@ -25,6 +26,7 @@ from . import cli
 # batch 8 costs about 2 s on 2 CPU cores instead of up to 10 s with the longest functions.
 DEFAULT_SIZES = {"haiku": 1200, "chat": None, "python-stdlib": 600}
 MAX_ANSWER_CHARS = 500
+CARD_MARKER = "<!-- nox -s eval: base versus tuned -->"
 
 
 def training_config(output_dir: Path, steps: int, seed: int):
@@ -59,6 +61,20 @@ def fine_tune(output_dir: Path, steps: int, seed: int) -> Path:
     return tuned
 
 
+def add_comparison_to_card(out: Path, tuned: Path) -> None:
+    """Append `OUT/report.md` without its examples, headings one level down, to the tuned model's README.md; a
+    second comparison of the same checkpoint replaces the first."""
+    card, report = tuned / "README.md", out / "report.md"
+    if not card.is_file() or not report.is_file():
+        return
+    tables = report.read_text(encoding="utf-8").split("\n## Examples")[0].rstrip().splitlines()
+    tables = [f"#{line}" if line.startswith("#") else line for line in tables]
+    text = card.read_text(encoding="utf-8")
+    if CARD_MARKER in text:
+        text = text[: text.index(CARD_MARKER)].rstrip("\n") + "\n"
+    card.write_text(text + f"\n{CARD_MARKER}\n" + "\n".join(tables) + "\n", encoding="utf-8")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("eval-results"))
@@ -77,6 +93,8 @@ def main() -> int:
         print(f"Tuned checkpoint: {tuned.resolve()} (fine-tuning {trained - started:.0f} s)")
         return 0
     status = cli.main(["compare", "--base", models.DEFAULT_MODEL, "--tuned", str(tuned), "--out", str(args.out)])
+    if status in (0, 1):  # 2: the comparison did not run, and report.md may be an older run's
+        add_comparison_to_card(args.out, tuned)
     done = time.perf_counter()
     print(f"Tuned checkpoint: {tuned.resolve()}")
     print(f"Reports: {(args.out / 'report.html').resolve()} and {(args.out / 'report.md').resolve()}")

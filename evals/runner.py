@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field
 
 from trl_sft_plus import models
 from trl_sft_plus.generation import GenerationSettings, generate
+from trl_sft_plus.validation.scoring import sample_of, score_generations
 
-from .scoring import score_completion
 from .suite import PromptRow, max_new_tokens_for, tasks_in
 
 SAMPLE_SEED_STRIDE = 100_003  # seeds of sample k start here apart, far beyond the per-batch offsets of `generate`
@@ -85,8 +85,10 @@ def run_model(
     *,
     allow_pickle: bool = False,
     progress: Callable[[int], None] | None = None,
+    allow_code_execution: bool = False,
 ) -> ModelRun:
-    """Load `model_arg`, answer every row `decoding.num_samples` times task by task, and score every answer."""
+    """Load `model_arg`, answer every row `decoding.num_samples` times task by task, and score every answer
+    (running rows' tests in the sandbox when `allow_code_execution`)."""
     path = models.resolve_model_path(model_arg, allow_pickle=allow_pickle)
     started = time.perf_counter()
     model, tokenizer = models.load(model_arg, allow_pickle=allow_pickle)
@@ -98,8 +100,14 @@ def run_model(
             outputs = generate(
                 model, tokenizer, [row.prompt for row in task_rows], decoding.for_task(task, sample), progress=progress
             )
-            for row, output in zip(task_rows, outputs, strict=True):
-                scores, errors = score_completion(row, output.completion, output.finished)
+            scored = score_generations(
+                [
+                    sample_of(row, output.completion, output.finished)
+                    for row, output in zip(task_rows, outputs, strict=True)
+                ],
+                allow_code_execution=allow_code_execution,
+            )
+            for row, output, (scores, errors) in zip(task_rows, outputs, scored, strict=True):
                 generations.append(
                     ScoredGeneration(
                         id=row.id,

@@ -14,43 +14,17 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from scipy import stats as scipy_stats
 
-HIGHER_IS_BETTER = 1
-LOWER_IS_BETTER = -1
-NOT_DIRECTIONAL = 0
-
-# Which way is better for every metric the scorers produce. Repetition, echo, loops and syllable distance are
-# failures (lower is better); validity, parsing, stopping, diversity, topicality and reference overlap are successes.
-METRIC_DIRECTIONS: dict[str, int] = {
-    "seq_rep_2": LOWER_IS_BETTER,
-    "seq_rep_4": LOWER_IS_BETTER,
-    "rep_16": LOWER_IS_BETTER,
-    "dup_line_frac": LOWER_IS_BETTER,
-    "lrs_share": LOWER_IS_BETTER,
-    "prompt_echo": LOWER_IS_BETTER,
-    "loop": LOWER_IS_BETTER,
-    "haiku_syllable_error": LOWER_IS_BETTER,
-    "distinct_1": HIGHER_IS_BETTER,
-    "distinct_2": HIGHER_IS_BETTER,
-    "eos_rate": HIGHER_IS_BETTER,
-    "haiku_valid": HIGHER_IS_BETTER,
-    "haiku_three_lines": HIGHER_IS_BETTER,
-    "haiku_on_topic": HIGHER_IS_BETTER,
-    "python_parses": HIGHER_IS_BETTER,
-    "python_defines": HIGHER_IS_BETTER,
-    "python_complete": HIGHER_IS_BETTER,
-    "python_valid": HIGHER_IS_BETTER,
-    "exact_match": HIGHER_IS_BETTER,
-    "chrf": HIGHER_IS_BETTER,
-    "cross_prompt_distinct": HIGHER_IS_BETTER,
-}
+# Which way each metric should move is declared with its scorer (`register_scorer(..., higher=, lower=)`)
+from trl_sft_plus.validation.scorers import (  # noqa: E402, F401 - re-exported for reports and the gate
+    HIGHER_IS_BETTER,
+    LOWER_IS_BETTER,
+    METRIC_DIRECTIONS,
+    NOT_DIRECTIONAL,
+    direction,
+)
 
 CONFIDENCE_LEVEL = 0.95
 N_RESAMPLES = 9999
-
-
-def direction(metric: str) -> int:
-    """+1 when higher is better, -1 when lower is better, 0 for metrics without a better side (user scorers)."""
-    return METRIC_DIRECTIONS.get(metric, NOT_DIRECTIONAL)
 
 
 @dataclass(frozen=True)

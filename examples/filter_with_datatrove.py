@@ -14,9 +14,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from trl_sft_plus.data import load_rows
+from trl_sft_plus.data_loading import load_rows
 from trl_sft_plus.quality import QualityPipeline, build_filters
-from trl_sft_plus.quality.datatrove_executor import ExecutorSettings, run_with_datatrove
+from trl_sft_plus.quality.datatrove import ExecutorSettings, run_with_datatrove
 
 
 def main() -> None:

@@ -16,8 +16,7 @@ import tutorial
 from datasets import concatenate_datasets
 
 from trl_sft_plus import SFTTrainer, models
-from trl_sft_plus.data import load_rows
-from trl_sft_plus.data.mixture import mixture, tagged
+from trl_sft_plus.data_loading import load_rows, mixture, tagged
 from trl_sft_plus.generation import GenerationSettings
 
 PROMPTS = [

@@ -17,8 +17,7 @@ import argparse
 import tutorial
 
 from trl_sft_plus import SFTTrainer, models
-from trl_sft_plus.data import load_rows
-from trl_sft_plus.data.mixture import tagged
+from trl_sft_plus.data_loading import load_rows, tagged
 from trl_sft_plus.generation import GenerationSettings
 
 SHORT_ANSWER_CHARS = 600

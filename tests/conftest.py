@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 from datasets import Dataset  # noqa: E402
 
 from trl_sft_plus import models  # noqa: E402
-from trl_sft_plus.testing import tiny_llama  # noqa: E402, F401 - re-exported for the test modules
+from trl_sft_plus.testing import tiny_llama  # noqa: E402
 
 
 @pytest.fixture(scope="session")

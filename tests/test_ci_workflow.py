@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from evals.results import load_results, prompt_scores
-from evals.suite import BUILTIN_SUITES, load_suites
+from trl_sft_plus.evals.results import load_results, prompt_scores
+from trl_sft_plus.evals.suite import BUILTIN_SUITES, load_suites
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / "examples" / "ci" / "sft-eval-gate.yml"

@@ -8,9 +8,9 @@ from collections import Counter
 
 import pytest
 
-from trl_sft_plus.data import DATA_DIR, load_rows
-from trl_sft_plus.data.build_chat import MAX_SENTENCES, ChatDataError, answer_problem, build, check, conversation
-from trl_sft_plus.data.chat_facts import CAPITALS
+from data_builders.build_chat import MAX_SENTENCES, ChatDataError, answer_problem, build, check, conversation
+from data_builders.chat_facts import CAPITALS
+from trl_sft_plus.data_loading import DATA_DIR, load_rows
 
 ROWS = [json.loads(line) for line in (DATA_DIR / "chat.jsonl").read_text(encoding="utf-8").splitlines()]
 

@@ -8,8 +8,7 @@ from collections import Counter
 
 import pytest
 
-from trl_sft_plus.data import DATA_DIR, load_rows
-from trl_sft_plus.data.build_haiku import (
+from data_builders.build_haiku import (
     HaikuDataError,
     build,
     check_scene,
@@ -18,7 +17,8 @@ from trl_sft_plus.data.build_haiku import (
     poem,
     topics_by_count,
 )
-from trl_sft_plus.data.haiku_words import SCENES, Scene
+from data_builders.haiku_words import SCENES, Scene
+from trl_sft_plus.data_loading import DATA_DIR, load_rows
 from trl_sft_plus.validation.scorers import is_haiku, line_syllables, mentions_topic
 
 

@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from trl_sft_plus.data import load_rows
 from trl_sft_plus.data import stdlib_code as sc
+from trl_sft_plus.data_loading import load_rows
 from trl_sft_plus.validation.scorers import extract_code
 
 FAKE_MODULE = textwrap.dedent(

@@ -8,8 +8,9 @@ from transformers import DataCollatorForLanguageModeling
 
 from trl_sft_plus import SFTPlusTrainer
 from trl_sft_plus.repetition.preflight import RestoreEosLabels, restore_eos_labels, run_eos_preflight
+from trl_sft_plus.testing import tiny_llama
 
-from .conftest import chat_rows, plain_config, tiny_llama
+from .conftest import chat_rows, plain_config
 
 
 def _tokenized(tokenizer, n=8):

@@ -3,13 +3,13 @@
 import json
 
 import pytest
+from trl_sft_plus.evals import runner
+from trl_sft_plus.evals.cli import main
+from trl_sft_plus.evals.results import MODEL_LABELS, OVERALL, SCHEMA
+from trl_sft_plus.evals.suite import BUILTIN_SUITES, load_suites
 
-import evals.runner
-from evals.cli import main
-from evals.results import MODEL_LABELS, OVERALL, SCHEMA
-from evals.suite import BUILTIN_SUITES, load_suites
-from evals.testing import save_tiny_model, word_token_ids
 from trl_sft_plus import models
+from trl_sft_plus.testing import save_tiny_model, word_token_ids
 
 PER_TASK = 4
 FAST = ["--max-new-tokens", "24", "--batch-size", "4", "--n-resamples", "999"]
@@ -48,8 +48,8 @@ def test_missing_model_fails_before_any_generation(tiny_models, small_suite, tmp
     def forbidden(*args, **kwargs):
         raise AssertionError("nothing may be loaded or generated before every input is checked")
 
-    monkeypatch.setattr(evals.runner, "generate", forbidden)
-    monkeypatch.setattr(evals.runner.models, "load", forbidden)
+    monkeypatch.setattr(runner, "generate", forbidden)
+    monkeypatch.setattr(runner.models, "load", forbidden)
     missing = tmp_path / "no-such-checkpoint"
     out = tmp_path / "out"
     assert _compare(tiny_models["words"], str(missing), small_suite, out) == 2  # the base is fine, the tuned is not
@@ -64,7 +64,7 @@ def test_missing_model_fails_before_any_generation(tiny_models, small_suite, tmp
 
 
 def test_bad_suite_fails_before_any_model_is_touched(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(evals.runner.models, "resolve_model_path", lambda *a, **k: pytest.fail("model touched"))
+    monkeypatch.setattr(runner.models, "resolve_model_path", lambda *a, **k: pytest.fail("model touched"))
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "task": "haiku", "prompt": ""}\n')
     assert _compare("smollm2-135m-instruct", "smollm2-135m-instruct", str(bad), tmp_path / "out") == 2

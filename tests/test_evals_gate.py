@@ -4,10 +4,9 @@ import json
 
 import numpy as np
 import pytest
-
-from evals.cli import main, parse_tolerances
-from evals.gate import TRACKED_METRICS, check_scores, is_regression
-from evals.results import SCHEMA, prompt_scores, write_json
+from trl_sft_plus.evals.cli import main, parse_tolerances
+from trl_sft_plus.evals.gate import TRACKED_METRICS, check_scores, is_regression
+from trl_sft_plus.evals.results import SCHEMA, prompt_scores, write_json
 
 
 def _entry(prompt_id, task, sample, scores):
@@ -31,7 +30,7 @@ def synthetic_results(*, haiku_valid=0.6, seq_rep_4=0.05, eos=1.0, n=30, seed=0,
                 if task == "haiku":
                     scores.update(haiku_valid=float(rng.random() < haiku_valid), haiku_syllable_error=float("nan"))
                 else:
-                    scores["python_valid"] = 1.0
+                    scores.update(python_valid=1.0, python_pass=1.0)
                 generations.append(_entry(f"{task}-{i}", task, sample, scores))
     decoding = {"do_sample": False, "seed": 0, "num_samples": num_samples, "max_new_tokens": {"haiku": 64}}
     return {"schema": SCHEMA, "decoding": decoding, "generations": generations}

@@ -4,23 +4,24 @@ import math
 
 import pytest
 from lm_eval.tasks._yaml_loader import load_yaml
+from trl_sft_plus.evals.compare import build_results
+from trl_sft_plus.evals.runner import DecodingSettings, run_model
+from trl_sft_plus.evals.stats import direction
+from trl_sft_plus.evals.suite import BUILTIN_SUITES, TASK_MAX_NEW_TOKENS, PromptRow, load_suites
+from trl_sft_plus.evals.tasks.utils import TASKS_DIR
 
-from evals.compare import build_results
-from evals.runner import DecodingSettings, run_model
-from evals.scoring import score_completion
-from evals.stats import direction
-from evals.suite import BUILTIN_SUITES, TASK_MAX_NEW_TOKENS, PromptRow, load_suites
-from evals.tasks.utils import TASKS_DIR
-from evals.testing import save_tiny_model, word_token_ids
 from trl_sft_plus import models
+from trl_sft_plus.testing import save_tiny_model, word_token_ids
+from trl_sft_plus.validation.scoring import sample_of, score_generation
 
 LIMIT = 5
 
 
 def _harness_metric_names(task: str) -> list[str]:
     reference = "a reference" if task == "chat" else None
-    row = PromptRow(id="x", task=task, prompt="Write a haiku about tea", reference=reference)
-    scores, _ = score_completion(row, "some answer", True)
+    tests = ("assert f() == 1",) if task == "python" else ()  # python_pass, once code execution is allowed
+    row = PromptRow(id="x", task=task, prompt="Write a haiku about tea", reference=reference, tests=tests)
+    scores, _ = score_generation(sample_of(row, "some answer", True), allow_code_execution=True)
     return [*scores, "cross_prompt_distinct"]
 
 
@@ -32,9 +33,17 @@ def test_task_yaml_matches_the_harness(task):
     assert config["doc_to_text"] == "prompt"
     assert config["generation_kwargs"] == {"until": [], "do_sample": False, "max_gen_toks": TASK_MAX_NEW_TOKENS[task]}
     metrics = {entry["metric"]: entry["higher_is_better"] for entry in config["metric_list"]}
-    assert list(metrics) == _harness_metric_names(task)
+    assert set(_harness_metric_names(task)) <= set(metrics)  # the template lists every task's metrics
     assert metrics == {name: direction(name) > 0 for name in metrics}
     assert all(direction(name) != 0 for name in metrics)  # every reported metric has a better side
+
+
+def test_code_running_task_is_the_python_task_marked_unsafe():
+    config = load_yaml(TASKS_DIR / "sftplus_python_tests.yaml", resolve_func=False)
+    python = load_yaml(TASKS_DIR / "sftplus_python.yaml", resolve_func=False)
+    assert config["task"] == "sftplus_python_tests" and config["unsafe_code"] is True
+    assert config["metric_list"] == python["metric_list"] and config["custom_dataset"] == python["custom_dataset"]
+    assert config["process_results"] != python["process_results"]
 
 
 def test_group_lists_every_task():
@@ -42,12 +51,12 @@ def test_group_lists_every_task():
 
 
 def test_suite_loader_resolves_paths_next_to_the_tasks(tmp_path, monkeypatch):
-    from evals.tasks.utils import load_suite
+    from trl_sft_plus.evals.tasks.utils import load_suite
 
     monkeypatch.chdir(tmp_path)  # not the repository root
     by_name = load_suite("haiku")["test"]
     by_path = load_suite("../suites/haiku.jsonl", pretrained="ignored metadata")["test"]
-    assert by_name.column_names == ["id", "task", "prompt", "reference"]
+    assert by_name.column_names == ["id", "task", "prompt", "reference", "tests"]
     assert by_name.to_list() == by_path.to_list() and len(by_name) >= 30
 
 

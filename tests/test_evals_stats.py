@@ -4,8 +4,7 @@ import math
 
 import numpy as np
 import pytest
-
-from evals.stats import (
+from trl_sft_plus.evals.stats import (
     HIGHER_IS_BETTER,
     LOWER_IS_BETTER,
     METRIC_DIRECTIONS,

@@ -3,9 +3,8 @@
 import json
 
 import pytest
-
-from evals.cli import main
-from evals.suite import BUILTIN_SUITES, SuiteError, load_suites, resolve_suite_path
+from trl_sft_plus.evals.cli import main
+from trl_sft_plus.evals.suite import BUILTIN_SUITES, SuiteError, load_suites, resolve_suite_path
 
 
 def test_shipped_suites_are_valid_and_hold_the_classic_prompts():
@@ -14,7 +13,8 @@ def test_shipped_suites_are_valid_and_hold_the_classic_prompts():
     assert {task: len(task_rows) >= 30 for task, task_rows in by_task.items()} == dict.fromkeys(BUILTIN_SUITES, True)
     prompts = {row.prompt for row in rows}
     assert "Write a haiku about programming" in prompts
-    assert "# write a snake movement function in python" in prompts
+    snake = next(row for row in rows if row.id == "python-snake-movement")
+    assert "`snake_move(head, direction)`" in snake.prompt and snake.tests
     python_prompts = [row.prompt for row in by_task["python"]]
     assert sum(p.startswith("# write") and p.endswith("in python") for p in python_prompts) >= 20
     assert sum(not p.startswith("#") for p in python_prompts) >= 3  # natural-language requests too
@@ -78,7 +78,7 @@ def test_suite_names_resolve_to_shipped_files():
 
 def test_validate_command_exit_codes(tmp_path, capsys):
     assert main(["validate"]) == 0
-    assert "96 rows OK" in capsys.readouterr().out
+    assert "112 rows OK" in capsys.readouterr().out
     bad = _write(tmp_path / "bad.jsonl", [json.dumps({"id": "a", "prompt": "Hi"})])
     assert main(["validate", str(bad)]) == 2
     assert f"{bad}:1: missing field 'task'" in capsys.readouterr().err

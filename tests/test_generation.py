@@ -38,7 +38,7 @@ def test_continuous_batching_equals_one_prompt_at_a_time(tiny_model, tokenizer):
 def constant_model(tmp_path, tokenizer, token: int):
     from transformers import AutoModelForCausalLM
 
-    from evals.testing import save_tiny_model
+    from trl_sft_plus.testing import save_tiny_model
 
     return AutoModelForCausalLM.from_pretrained(save_tiny_model(tmp_path, constant_token=token, tokenizer=tokenizer))
 

@@ -9,8 +9,9 @@ from datasets import Dataset
 
 from trl_sft_plus import SFTPlusTrainer, models
 from trl_sft_plus.models import ModelLoadError
+from trl_sft_plus.testing import tiny_llama
 
-from .conftest import chat_rows, plain_config, tiny_llama
+from .conftest import chat_rows, plain_config
 
 REPO_ID = "trl-sft-plus-testing/tiny-llama"
 

@@ -9,10 +9,11 @@ import pytest
 
 from tests.test_quality_pipeline import ESSAY, LOOP, turn
 from trl_sft_plus.quality import InvalidRowError, build_filters
-from trl_sft_plus.quality import datatrove_executor as executor_module
-from trl_sft_plus.quality.command import main
-from trl_sft_plus.quality.datatrove_adapter import shard_bounds
-from trl_sft_plus.quality.datatrove_executor import ExecutorSettings, run_with_datatrove
+from trl_sft_plus.quality.command import filter_parser, main
+from trl_sft_plus.quality.datatrove import ExecutorSettings, run_with_datatrove
+from trl_sft_plus.quality.datatrove import executors as executor_module
+from trl_sft_plus.quality.datatrove import settings as settings_module
+from trl_sft_plus.quality.datatrove.steps import shard_bounds
 
 OTHER = (
     "Mountains rise where tectonic plates collide and fold the crust upward. Wind, ice and running water wear them "
@@ -158,10 +159,10 @@ def test_strict_mode_names_the_row_inside_a_datatrove_task(tmp_path):
 )
 def test_an_executor_that_cannot_run_is_a_one_line_error(tmp_path, capsys, monkeypatch, extra, patch, message):
     if "which" in patch:
-        monkeypatch.setattr(executor_module.shutil, "which", lambda name: patch["which"])
+        monkeypatch.setattr(settings_module.shutil, "which", lambda name: patch["which"])
     if "find_spec" in patch:
-        real = executor_module.importlib.util.find_spec
-        monkeypatch.setattr(executor_module.importlib.util, "find_spec", lambda n: None if n == "ray" else real(n))
+        real = settings_module.importlib.util.find_spec
+        monkeypatch.setattr(settings_module.importlib.util, "find_spec", lambda n: None if n == "ray" else real(n))
     source = write_jsonl(tmp_path / "rows.jsonl", ROWS[:2])
     argv = [str(source), "--output", str(tmp_path / "k.jsonl"), "--report", str(tmp_path / "r.json"), *extra]
     assert main(argv) == 2
@@ -170,12 +171,24 @@ def test_an_executor_that_cannot_run_is_a_one_line_error(tmp_path, capsys, monke
     assert not (tmp_path / "r.json").exists()
 
 
+def test_the_executor_flags_are_the_settings_fields():
+    argv = ["rows.jsonl", "--output", "k.jsonl", "--report", "r.json", "--executor", "slurm", "--tasks", "4",
+            "--slurm-partition", "cpu", "--slurm_time", "01:00:00", "--work-dir", "w", "--resume"]  # fmt: skip
+    settings, ns = filter_parser().parse_args_into_dataclasses(argv, look_for_args_file=False)
+    assert settings == ExecutorSettings(executor="slurm", tasks=4, slurm_partition="cpu", slurm_time="01:00:00",
+                                        work_dir="w", resume=True)  # fmt: skip
+    assert (ns.input, ns.output, ns.num_proc) == ("rows.jsonl", "k.jsonl", None)
+    default, _ = filter_parser().parse_args_into_dataclasses(argv[:5], look_for_args_file=False)
+    assert default == ExecutorSettings()  # no --executor: the command filters in-process
+
+
 def test_slurm_and_ray_executors_are_built_from_the_flags(tmp_path):
     from datatrove.executor.ray import RayPipelineExecutor
     from datatrove.executor.slurm import SlurmPipelineExecutor
 
-    from trl_sft_plus.quality.datatrove_adapter import RowViews
-    from trl_sft_plus.quality.datatrove_executor import build_executors, plan_stages
+    from trl_sft_plus.quality.datatrove.executors import build_executors
+    from trl_sft_plus.quality.datatrove.stages import plan_stages
+    from trl_sft_plus.quality.datatrove.steps import RowViews
 
     views = RowViews("conversational", ["messages"])
     plan = plan_stages("rows.jsonl", build_filters(["structure", "exact_dedup"]), views, 4, tmp_path)

@@ -8,7 +8,7 @@ import os
 import pytest
 from datasets import Dataset, IterableDataset
 
-from trl_sft_plus.data import DatasetLoadError
+from trl_sft_plus.data_loading import DatasetLoadError
 from trl_sft_plus.quality import (
     DatasetFilter,
     FilterReport,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import torch
 
 from trl_sft_plus import SFTPlusTrainer
+from trl_sft_plus.testing import tiny_llama
 
-from .conftest import plain_config, tiny_llama
+from .conftest import plain_config
 
 
 def _trainer(tokenizer, dataset, output_dir, model=None, **overrides):

@@ -13,13 +13,14 @@ import sys
 import pytest
 import torch
 from transformers import AutoProcessor, AutoTokenizer, LlamaForCausalLM, PreTrainedModel
+from trl_sft_plus.evals.cli import main as evals_main
 
-from evals.cli import main as evals_main
 from trl_sft_plus import models
 from trl_sft_plus.cli import _train_parser
 from trl_sft_plus.cli import main as cli_main
+from trl_sft_plus.testing import tiny_llama
 
-from .conftest import chat_rows, tiny_llama
+from .conftest import chat_rows
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +103,7 @@ def test_loader_passes_safe_defaults_to_transformers(tiny_model_dir, monkeypatch
 
 
 def test_lm_eval_task_tokenizer_keeps_remote_code_off(tiny_model_dir, monkeypatch):
-    from evals.tasks import utils
+    from trl_sft_plus.evals.tasks import utils
 
     calls = record_from_pretrained(monkeypatch, AutoTokenizer)
     utils._tokenizer.cache_clear()

@@ -8,8 +8,9 @@ import torch
 import trl
 
 from trl_sft_plus import SFTConfig, SFTPlusConfig, SFTPlusTrainer, SFTTrainer
+from trl_sft_plus.testing import tiny_llama
 
-from .conftest import plain_config, tiny_llama
+from .conftest import plain_config
 
 
 def test_exports_are_drop_in_names():

@@ -11,8 +11,9 @@ from trl.trainer.utils import add_fused_lm_head
 
 from trl_sft_plus import SFTPlusTrainer
 from trl_sft_plus.repetition.unlikelihood import UnlikelihoodLoss, UnlikelihoodUnsupported
+from trl_sft_plus.testing import tiny_llama
 
-from .conftest import chat_rows, plain_config, tiny_llama
+from .conftest import chat_rows, plain_config
 
 
 def naive_penalty(model, input_ids, labels, window=None, position_ids=None):

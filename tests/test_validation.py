@@ -11,9 +11,10 @@ from datasets import Dataset
 from transformers import EarlyStoppingCallback
 
 from trl_sft_plus import SFTPlusTrainer
+from trl_sft_plus.testing import tiny_llama
 from trl_sft_plus.validation.scorers import SCORERS, register_scorer
 
-from .conftest import chat_rows, plain_config, tiny_llama
+from .conftest import chat_rows, plain_config
 
 
 def eval_rows():

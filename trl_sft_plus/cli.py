@@ -9,7 +9,6 @@ dashed alias of each (`--allow-pickle`), the spelling the loader's errors name f
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
@@ -20,7 +19,7 @@ USAGE = "usage: trl-sft-plus {train,filter} [options]  (trl-sft-plus COMMAND --h
 
 @dataclass
 class TrainScriptArguments:
-    """What to train on: shipped names, local files or hub datasets (see `trl_sft_plus.data.load_rows`)."""
+    """What to train on: shipped names, local files or hub datasets (see `trl_sft_plus.data_loading.load_rows`)."""
 
     dataset_name: str = field(
         default="chat",
@@ -50,7 +49,7 @@ def _train_parser():
 def train(argv: Sequence[str]) -> int:
     from trl import get_peft_config, get_quantization_config
 
-    from .data import load_rows
+    from .data_loading import load_rows
     from .models import DEFAULT_MODEL, resolve_model_path
     from .trainer import SFTPlusTrainer
 
@@ -93,11 +92,9 @@ def train(argv: Sequence[str]) -> int:
 
 
 def filter_rows(argv: Sequence[str]) -> int:
-    from .quality.command import add_filter_arguments, run_filter
+    from .quality.command import main as run_filter
 
-    parser = argparse.ArgumentParser(prog="trl-sft-plus filter", description="Filter an SFT dataset and report why.")
-    add_filter_arguments(parser)
-    return run_filter(parser.parse_args(list(argv)))
+    return run_filter(list(argv))
 
 
 COMMANDS = {"train": train, "filter": filter_rows}
@@ -108,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print(USAGE, file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
         return 0 if argv and argv[0] in ("-h", "--help") else 2
-    from .data import DatasetLoadError
+    from .data_loading import DatasetLoadError
     from .models import ModelLoadError
 
     try:

@@ -14,8 +14,8 @@ logger = logging.getLogger(__name__)
 
 
 def cpu_has_native_bf16() -> bool:
-    """AVX512-BF16 or AMX: bf16 matmuls run about twice as fast as fp32 (measured here: 403 vs 198 GFLOP/s), and a
-    SmolLM2-135M training step about 1.4x faster under autocast. Without them bf16 is emulated and slower."""
+    """AVX512-BF16 or AMX: with them bf16 matmuls, and so a training step under autocast, run faster than fp32;
+    without them bf16 is emulated and slower (measurements in benchmarks/README.md, "Training step (CPU bf16)")."""
     try:  # private but stable helpers; a missing one just means "no"
         return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
     except AttributeError:
@@ -78,6 +78,9 @@ class SFTPlusConfig(SFTConfig):
         validation_max_prompts (`int`, defaults to `32`), validation_max_new_tokens (`int`, defaults to `128`),
         validation_batch_size (`int`, defaults to `8`), validation_scorers (`list[str]`, *optional*),
         validation_save_generations (`bool`, defaults to `True`).
+        validation_allow_code_execution (`bool`, defaults to `False`): run each generated answer against its prompt
+            row's `tests` in the sandbox (`trl_sft_plus.validation.sandbox`) and report `eval_gen_python_pass`; also
+            on with `HF_ALLOW_CODE_EVAL=1`.
 
         > Decoding shared by the monitor and the validator
 
@@ -187,6 +190,14 @@ class SFTPlusConfig(SFTConfig):
     validation_save_generations: bool = field(
         default=True, metadata={"help": "Write each evaluation's generations as JSONL into `output_dir`."}
     )
+    validation_allow_code_execution: bool = field(
+        default=False,
+        metadata={
+            "help": "Run generated code against the `tests` of validation prompt rows, in a sandboxed child process "
+            "(no network, read-only filesystem outside a throwaway folder, CPU/memory/process limits), and report "
+            "`eval_gen_python_pass`. Off by default; `HF_ALLOW_CODE_EVAL=1` also turns it on."
+        },
+    )
 
     # Decoding shared by the monitor and the validator
     generation_do_sample: bool = field(default=False, metadata={"help": "Sample instead of greedy decoding."})
@@ -218,13 +229,3 @@ class SFTPlusConfig(SFTConfig):
             raise ValueError("repetition_monitor_max_overhead must be a fraction between 0 and 1")
         if self.repetition_monitor_steps < 1:
             raise ValueError("repetition_monitor_steps must be >= 1")
-
-    def plus_features_off(self) -> bool:
-        """True when every addition is switched off, so the trainer behaves exactly like `trl.SFTTrainer`."""
-        return not (
-            self.quality_filtering
-            or self.repetition_monitor
-            or self.eos_preflight
-            or self.generation_validation
-            or self.unlikelihood_alpha
-        )

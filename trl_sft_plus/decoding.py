@@ -1,11 +1,11 @@
 """The decode loop under `trl_sft_plus.generation`: continuous batching over a transformers `DynamicCache`.
 
-On a CPU, one decode step of a small model costs about as much for 16 rows as for 1 (it is bound by reading the
-weights: 54 ms at batch 1 and 86 ms at batch 16 for SmolLM2-135M here), so what a batch costs is its number of steps.
+On a CPU, one decode step of a small model costs little more for 16 rows than for 1 (it is bound by reading the
+weights; measurements in benchmarks/README.md, "Generation"), so what a batch costs is its number of steps.
 `model.generate` runs every batch until its longest answer ends; here a row leaves the batch (and the cache) as soon
 as it emits EOS, and waiting prompts take the free places, so the steps approach total new tokens / batch size. No
 maintained library does this on CPU for an HF model (transformers' paged `generate_batch` ran this workload slower
-than `generate`), hence this module. The KV cache stays a plain `DynamicCache`; rows join by left-padding keys and
+than `generate`, see the same section), hence this module. The KV cache stays a plain `DynamicCache`; rows join by left-padding keys and
 values to a common length, masked out by the attention mask, with explicit per-row positions.
 
 That cache surgery only holds for attention caches. Models whose cache is anything else (state-space and hybrid

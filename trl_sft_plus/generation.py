@@ -51,6 +51,18 @@ class GenerationSettings:
     speculative_tokens: int = 0
     speculative_ngram: int = 3
 
+    @classmethod
+    def from_config(cls, args: Any, *, max_new_tokens: int, batch_size: int) -> GenerationSettings:
+        """The decoding settings an `SFTPlusConfig` (`generation_*` fields and `seed`) gives every trainer caller."""
+        return cls(
+            max_new_tokens=max_new_tokens,
+            batch_size=batch_size,
+            do_sample=args.generation_do_sample,
+            temperature=args.generation_temperature,
+            top_p=args.generation_top_p,
+            seed=args.seed,
+        )
+
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1 or self.batch_size < 1:
             raise ValueError(
@@ -76,11 +88,18 @@ class Generation:
 
     @property
     def user_text(self) -> str:
-        """The last user turn of a conversational prompt, or the prompt itself."""
-        if isinstance(self.prompt, str):
-            return self.prompt
-        users = [m["content"] for m in self.prompt if m.get("role") == "user"]
-        return users[-1] if users else ""
+        return user_text(self.prompt)
+
+
+GenerateFn = Callable[[Sequence[Prompt], GenerationSettings], list[Generation]]
+
+
+def user_text(prompt: Prompt) -> str:
+    """The last user turn of a conversational prompt, or the prompt itself: what scorers compare an answer with."""
+    if isinstance(prompt, str):
+        return prompt
+    users = [m.get("content", "") for m in prompt if m.get("role") == "user"]
+    return users[-1] if users else ""
 
 
 def as_messages(prompt: Prompt) -> Messages:

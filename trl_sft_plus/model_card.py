@@ -4,12 +4,23 @@ generation-validation results, each as a short Markdown table appended to `READM
 TRL (1.16) writes its card from `create_model_card`, which it calls only when it saves a checkpoint
 (`_save_checkpoint`) or pushes (`push_to_hub`), always into `args.output_dir`. `trainer.save_model(folder)` writes no
 card, so `SFTPlusTrainer.save_model` calls `write_model_card` for the folder the user named.
+
+TRL names the base model only when `config._name_or_path` is a hub id and fills the quick-start with
+`trainer.hub_model_id`, which is None unless the run pushes; a model loaded from a folder (the embedded SmolLM2 is one,
+in the user cache) and saved locally got "fine-tuned version of [None]" and `model="None"`. `card_names` gives TRL's
+card the base model's name (`base_model_name`) and the folder the card is written into, for the one call.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from .models import EMBEDDED_MODELS, cache_dir, text_tokenizer
 
 SECTION_MARKER = "<!-- trl-sft-plus -->"
 
@@ -43,6 +54,60 @@ def plus_sections(trainer: Any) -> str:
     if not parts:
         return ""
     return f"\n{SECTION_MARKER}\n## trl-sft-plus\n\n" + "\n\n".join(parts) + "\n"
+
+
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
+
+
+def base_model_name(model: Any, processing_class: Any = None) -> str | None:
+    """The name of the model a run started from: its hub id when known, else the name of the folder it came from.
+
+    A hub id in `config._name_or_path` is used as it is. A folder is named by the embedded model it holds (its hub
+    id), else by the hub id its config.json recorded as `_name_or_path` (transformers 4 wrote it), else by the
+    folder's own name. A model built in memory, with no name, is named after its tokenizer in the same way."""
+    tokenizer = text_tokenizer(processing_class)
+    for name in (
+        getattr(getattr(model, "config", None), "_name_or_path", None),
+        getattr(tokenizer, "name_or_path", None),
+    ):
+        if name:
+            return _name_of(str(name))
+    return None
+
+
+def _name_of(name: str) -> str:
+    path = Path(name).expanduser()
+    if not path.is_dir():
+        return name if _HUB_ID.fullmatch(name) else path.name
+    folder = path.resolve()
+    for embedded in EMBEDDED_MODELS.values():
+        if folder == (cache_dir() / embedded.name).resolve():
+            return embedded.hub_id
+    try:
+        recorded = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("_name_or_path")
+    except (OSError, ValueError, AttributeError):
+        recorded = None
+    if isinstance(recorded, str) and _HUB_ID.fullmatch(recorded) and not Path(recorded).is_dir():
+        return recorded
+    return folder.name
+
+
+@contextmanager
+def card_names(trainer: Any) -> Iterator[None]:
+    """For one `create_model_card` call: the base model's name in `config._name_or_path` (where TRL reads it) and,
+    unless the run pushes to the hub, `args.output_dir` (the folder the card and the weights are in) as the model
+    the quick-start loads."""
+    config = trainer.model.config
+    name_or_path, hub_model_id = config._name_or_path, trainer.hub_model_id
+    base = base_model_name(trainer.model, trainer.processing_class)
+    if base:
+        config._name_or_path = base
+    if hub_model_id is None:
+        trainer.hub_model_id = str(trainer.args.output_dir)
+    try:
+        yield
+    finally:
+        config._name_or_path, trainer.hub_model_id = name_or_path, hub_model_id
 
 
 def write_model_card(trainer: Any, folder: str | Path) -> None:

@@ -18,7 +18,13 @@ from pathlib import Path
 
 import torch
 from filelock import FileLock
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+    ProcessorMixin,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,8 +92,8 @@ def embedded_gguf_path(name: str = DEFAULT_MODEL) -> Path:
 
 
 def embedded_checkpoint(name: str = DEFAULT_MODEL) -> Path:
-    """The plain transformers checkpoint of an embedded model, converted from its GGUF on first use (about 18 s);
-    once converted, the package that holds the GGUF is no longer needed."""
+    """The plain transformers checkpoint of an embedded model, converted from its GGUF on first use (a one-time cost,
+    see benchmarks/README.md); once converted, the package that holds the GGUF is no longer needed."""
     target = cache_dir() / name
     if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
         return target
@@ -176,6 +182,15 @@ def check_tokenizer(tokenizer: PreTrainedTokenizerBase) -> None:
         logger.warning(
             "The tokenizer of %r has no chat template: prompts are used as plain text.", tokenizer.name_or_path
         )
+
+
+def text_tokenizer(
+    processing_class: PreTrainedTokenizerBase | ProcessorMixin | None,
+) -> PreTrainedTokenizerBase | None:
+    """The tokenizer of a trainer's `processing_class`: the class itself, or a processor's `.tokenizer` (as TRL does)."""
+    if isinstance(processing_class, ProcessorMixin):
+        return processing_class.tokenizer
+    return processing_class
 
 
 def load_tokenizer(

@@ -20,9 +20,9 @@ from trl import SFTTrainer
 from trl.models import unwrap_model_for_generation
 
 from .config import SFTPlusConfig
-from .data import dataset_format
+from .data_loading import dataset_format
 from .generation import Generation, GenerationSettings, Prompt, generate
-from .models import resolve_model_path
+from .models import resolve_model_path, text_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,10 @@ class SFTPlusTrainer(SFTTrainer):
             from .repetition.preflight import run_eos_preflight
 
             self.eos_preflight = run_eos_preflight(
-                self.train_dataset, self.data_collator, self._tokenizer, fix=args.eos_preflight_fix
+                self.train_dataset,
+                self.data_collator,
+                text_tokenizer(self.processing_class),
+                fix=args.eos_preflight_fix,
             )
             if self.eos_preflight.fixed_collator is not None:
                 self.data_collator = self.eos_preflight.fixed_collator
@@ -132,21 +135,12 @@ class SFTPlusTrainer(SFTTrainer):
             )
         self._raw_eval_dataset = None
 
-    def generation_settings(self, max_new_tokens: int, batch_size: int | None = None) -> GenerationSettings:
-        args: SFTPlusConfig = self.args
-        return GenerationSettings(
-            max_new_tokens=max_new_tokens,
-            batch_size=batch_size or args.validation_batch_size,
-            do_sample=args.generation_do_sample,
-            temperature=args.generation_temperature,
-            top_p=args.generation_top_p,
-            seed=args.seed,
-        )
-
     def generate_completions(self, prompts: Sequence[Prompt], settings: GenerationSettings) -> list[Generation]:
         """Generate with the current weights on every rank (each takes a share; all receive every result)."""
         with unwrap_model_for_generation(self.model_wrapped, self.accelerator) as model:
-            return generate(model, self._tokenizer, prompts, settings, accelerator=self.accelerator)
+            return generate(
+                model, text_tokenizer(self.processing_class), prompts, settings, accelerator=self.accelerator
+            )
 
     # Data quality -------------------------------------------------------------------------------------------------
 
@@ -159,7 +153,7 @@ class SFTPlusTrainer(SFTTrainer):
 
             dataset, report = filter_for_training(
                 dataset,
-                tokenizer=self._tokenizer,
+                tokenizer=text_tokenizer(processing_class),  # called before Trainer sets self.processing_class
                 args=args,
                 dataset_name=dataset_name,
                 formatting_func=formatting_func,
@@ -206,7 +200,11 @@ class SFTPlusTrainer(SFTTrainer):
             dataset_key = metric_key_prefix.removeprefix("eval").lstrip("_") or None
             metrics = self.validator.run(
                 self.generate_completions,
-                self.generation_settings(self.args.validation_max_new_tokens),
+                GenerationSettings.from_config(
+                    self.args,
+                    max_new_tokens=self.args.validation_max_new_tokens,
+                    batch_size=self.args.validation_batch_size,
+                ),
                 step=self.state.global_step,
                 output_dir=self.args.output_dir,
                 is_main_process=self.is_world_process_zero(),
@@ -227,8 +225,9 @@ class SFTPlusTrainer(SFTTrainer):
             write_model_card(self, output_dir or self.args.output_dir)
 
     def create_model_card(self, *args, **kwargs) -> None:
-        super().create_model_card(*args, **kwargs)
-        if self.is_world_process_zero():
-            from .model_card import append_plus_sections
+        from .model_card import append_plus_sections, card_names
 
+        with card_names(self):  # the base model's name and the saved folder, where TRL's card has "None"
+            super().create_model_card(*args, **kwargs)
+        if self.is_world_process_zero():
             append_plus_sections(self)

@@ -109,7 +109,7 @@ def definition_source(lines: list[str], node: ast.AST) -> str:
     """The definition's source from its first decorator to its end, dedented so that a method stands alone.
 
     Written by hand instead of `ast.get_source_segment(padded=True)` because that re-splits the whole file on every
-    call, which took 100 of the 109 seconds of a full build.
+    call, which took most of a full build's time (benchmarks/README.md, "One-time costs").
     """
     start = node.decorator_list[0] if node.decorator_list else node
     first, end = start.lineno - 1, node.end_lineno

@@ -6,7 +6,8 @@ accounts for every row.
 """
 
 from .base import DatasetFilter, QualityFilter, SFTRow
-from .pipeline import InvalidRowError, QualityPipeline
+from .decision import InvalidRowError
+from .pipeline import QualityPipeline
 from .registry import DEFAULT_FILTERS, FILTERS, FilterConfigError, build_filters, parse_filter_kwargs
 from .report import FilterReport, ReportInvariantError
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
 
+from ..code_blocks import CodeBlock, extract_code_blocks, strip_code_blocks
 from ..repetition.metrics import words
 
 FilterResult = bool | tuple[bool, str]
@@ -25,22 +25,12 @@ SHAREGPT_ROLES = {"human": "user", "gpt": "assistant", "system": "system", "user
 
 CONVERSATIONAL, PROMPT_COMPLETION, TEXT = "conversational", "prompt-completion", "text"
 
-# A fenced block: ```lang ... ``` ; an unclosed fence runs to the end of the text (a cut-off answer).
-_FENCE = re.compile(r"^[ \t]*```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:^[ \t]*```[ \t]*$|\Z)", re.M | re.S)
 # A line that only code writes: a keyword opener, a block opener/closer, or an indented statement.
 _CODE_LINE = re.compile(
     r"^\s*(?:def |class |import |from \S+ import |return\b|elif |else:|try:|except\b|finally:|@\w|#include|#!|"
     r"function\b|const |let |var |public |private |package |fn |func |[}{\])]|print\(|if \(|for \()"
     r"|[;{}:]\s*$|^(?: {4}|\t)\S"
 )
-# Untagged blocks are parsed as Python only when they carry a Python-only line: `def f(`, `class C:`/`class C(`,
-# `from x import y`, or `import x[ as y]` ending the line (TypeScript's `import { x } from 'y'` does not match).
-_PYTHON_HINT = re.compile(
-    r"^\s*(?:(?:async\s+)?def \w+\s*\(|class \w+\s*[(:]|from [\w.]+ import |import [\w.]+(?: as \w+)?(?:, [\w.]+)*\s*$)",
-    re.M,
-)
-_BRACE_HINT = re.compile(r"[;{]\s*$", re.M)
-PYTHON_TAGS = frozenset({"python", "py", "python3", "py3"})
 
 
 def looks_like_code(text: str, min_share: float = 0.6) -> bool:
@@ -51,34 +41,6 @@ def looks_like_code(text: str, min_share: float = 0.6) -> bool:
     if len(lines) < 2:
         return False
     return sum(1 for line in lines if _CODE_LINE.search(line)) >= min_share * len(lines)
-
-
-@dataclass(frozen=True)
-class CodeBlock:
-    """One piece of code: the fence's language tag ('' when untagged or unfenced), the code, and whether its fence
-    was closed (an unclosed fence means the answer was cut off)."""
-
-    language: str
-    code: str
-    closed: bool = True
-
-    @property
-    def is_python(self) -> bool:
-        if self.language:
-            return self.language.lower() in PYTHON_TAGS
-        return bool(_PYTHON_HINT.search(self.code)) and not _BRACE_HINT.search(self.code)
-
-
-def extract_code_blocks(text: str) -> list[CodeBlock]:
-    blocks = []
-    for match in _FENCE.finditer(text):
-        blocks.append(CodeBlock(match.group(1), match.group(2), closed=_fence_closed(match)))
-    return blocks
-
-
-def _fence_closed(match: re.Match) -> bool:
-    body_end = match.start(2) + len(match.group(2))
-    return match.end() > body_end  # the closing ``` was consumed
 
 
 def _content_text(content: Any) -> str | None:
@@ -191,7 +153,7 @@ class SFTRow:
     def prose(self) -> str:
         """The assistant text without its code: what prose checks (n-grams, duplicate lines) should look at."""
         if "```" in self.assistant_text:
-            return _FENCE.sub("\n", self.assistant_text)
+            return strip_code_blocks(self.assistant_text)
         return "" if self.code_blocks else self.assistant_text
 
     @cached_property
@@ -221,6 +183,12 @@ def _split_turns(messages: Sequence[Mapping[str, Any]]) -> tuple[str, str]:
     return user, assistant
 
 
+def _filter_repr(self: QualityFilter | DatasetFilter) -> str:
+    """`Name(param=value, ...)` from a filter's public attributes, for logs and error messages."""
+    params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+    return f"{type(self).__name__}({params})"
+
+
 class QualityFilter(ABC):
     """A per-row filter. Subclasses set `name` and implement `filter`; `filter_batch` may be overridden where a whole
     batch is cheaper at once (a tokenizer call). `structural` marks filters whose drops mean a malformed row, which
@@ -240,9 +208,7 @@ class QualityFilter(ABC):
         """The field that made a structural check fail (for strict-mode errors)."""
         return "?"
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
-        return f"{type(self).__name__}({params})"
+    __repr__ = _filter_repr
 
 
 class DatasetFilter(ABC):
@@ -272,6 +238,4 @@ class DatasetFilter(ABC):
     def filter(self, index: int, fingerprint: Any) -> FilterResult:
         """Decide for the row at `index`, given every earlier surviving row was already seen."""
 
-    def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
-        return f"{type(self).__name__}({params})"
+    __repr__ = _filter_repr

@@ -21,6 +21,7 @@ from accelerate import PartialState
 from accelerate.utils import broadcast_object_list
 from datasets import Dataset, IterableDataset
 
+from ..models import text_tokenizer
 from .pipeline import QualityPipeline
 from .registry import build_filters
 from .report import FilterReport, write_dropped_rows
@@ -112,7 +113,7 @@ def select_kept(dataset: Dataset, report: FilterReport) -> Dataset:
 
 
 def _run(dataset: Dataset, tokenizer: Any, args: Any, formatting_func: Callable | None, model: Any):
-    tokenizer = getattr(tokenizer, "tokenizer", tokenizer)  # a processor carries its tokenizer
+    tokenizer = text_tokenizer(tokenizer)  # a processor carries its tokenizer
     filters = build_filters(
         args.quality_filters,
         args.quality_filter_kwargs,

@@ -26,29 +26,15 @@ from datasets import Dataset, Features, IterableDataset, Value
 from datasets.fingerprint import Hasher
 
 from .. import __version__
-from ..data import dataset_format
-from .base import CONVERSATIONAL, PROMPT_COMPLETION, TEXT, DatasetFilter, FilterResult, QualityFilter, SFTRow
+from ..data_loading import dataset_format
+from .base import CONVERSATIONAL, PROMPT_COMPLETION, TEXT, DatasetFilter, QualityFilter, SFTRow
+from .decision import NOTE_KEY, REASON_KEY, decide, decide_rows
 from .report import FilterReport
 
 logger = logging.getLogger(__name__)
 
-REASON, NOTE = "__quality_reason", "__quality_note"
-CACHE_VERSION = 1  # bump when a filter's decisions change without a change of its parameters
+CACHE_VERSION = 2  # bump when a filter's decisions (or the map's output columns) change without a parameter change
 _SCAN_CHUNK = 2048  # rows read back from a fingerprint column at a time (about 1 MB of MinHash signatures)
-
-
-class InvalidRowError(ValueError):
-    """A structurally invalid row in strict mode; the message names the row index and the field."""
-
-
-def unpack_result(result: FilterResult) -> tuple[bool, str]:
-    if isinstance(result, tuple):
-        return bool(result[0]), str(result[1] or "")
-    return bool(result), ""
-
-
-def reason_name(name: str, detail: str) -> str:
-    return f"{name}:{detail}" if detail else name
 
 
 def _fingerprint_column(position: int) -> str:
@@ -91,23 +77,16 @@ class _RowDecider:
         for quality_filter in self.row_filters:
             if not pending:
                 break
+            verdicts = decide_rows(quality_filter, [rows[i] for i in pending], self.strict)
             still = []
-            for i, result in zip(pending, quality_filter.filter_batch([rows[i] for i in pending]), strict=True):
-                keep, detail = unpack_result(result)
+            for i, (keep, reason) in zip(pending, verdicts, strict=True):
                 if keep:
-                    if detail and not notes[i]:
-                        notes[i] = reason_name(quality_filter.name, detail)
+                    notes[i] = notes[i] or reason  # the first note wins
                     still.append(i)
-                    continue
-                reasons[i] = reason_name(quality_filter.name, detail)
-                if self.strict and quality_filter.structural:
-                    field = quality_filter.failure_field(rows[i])
-                    raise InvalidRowError(
-                        f"Row {rows[i].index}: invalid field {field!r} ({reasons[i]}). Fix the row, or turn strict "
-                        "mode off to drop such rows with a counted reason."
-                    )
+                else:
+                    reasons[i] = reason
             pending = still
-        output: dict[str, list] = {REASON: reasons, NOTE: notes}
+        output: dict[str, list] = {REASON_KEY: reasons, NOTE_KEY: notes}
         for column, fingerprinter in self.fingerprinters:
             values: list[Any] = [None] * len(rows)
             if pending:
@@ -120,9 +99,9 @@ class _RowDecider:
 class QualityPipeline:
     """Per-row filters (in the order given), then dataset-level filters (in the order given) over the survivors.
 
-    `num_proc` worker processes run the per-row filters; each gets at least `min_rows_per_process` rows (starting a
-    `datasets` worker pool costs about 0.4 s, the time one process needs for about 1,000 rows), so small datasets are
-    filtered in this process.
+    `num_proc` worker processes run the per-row filters; each gets at least `min_rows_per_process` rows, because
+    starting a `datasets` worker pool costs as much as filtering that many rows (benchmarks/README.md, "Data
+    quality"), so small datasets are filtered in this process.
     """
 
     def __init__(
@@ -154,9 +133,7 @@ class QualityPipeline:
                 f"QualityPipeline needs a map-style datasets.Dataset, got {type(dataset).__name__}; "
                 "filter an IterableDataset's source files with `trl-sft-plus filter` instead."
             )
-        kind = TEXT if formatting_func is not None else dataset_format(dataset.column_names, dataset_text_field)
-        if kind == "tokenized":
-            raise ValueError("The dataset is already tokenized (it has 'input_ids'): there is no raw text to filter.")
+        kind = row_kind(dataset, dataset_text_field, formatting_func)
         started = time.perf_counter()
         if len(dataset) == 0:
             return dataset, FilterReport(0, 0, filters=self.filter_names)
@@ -165,11 +142,11 @@ class QualityPipeline:
         else:
             view = dataset.select_columns(source_columns(dataset, kind, dataset_text_field))
         decided = self._decide_rows(view, kind, dataset_text_field, formatting_func)
-        codes, labels = _encode(decided.data.column(REASON))
+        codes, labels = _encode(decided.data.column(REASON_KEY))
         for position, dataset_filter in enumerate(self.dataset_filters):
             self._run_dataset_filter(position, dataset_filter, decided, view, codes, labels, kind, dataset_text_field,
                                      formatting_func)  # fmt: skip
-        report = _build_report(codes, labels, decided.data.column(NOTE), self.filter_names)
+        report = _build_report(codes, labels, decided.data.column(NOTE_KEY), self.filter_names)
         report.seconds = time.perf_counter() - started
         kept_indices = np.flatnonzero(codes == 0)
         kept = dataset if len(kept_indices) == len(dataset) else dataset.select(kept_indices)
@@ -178,7 +155,7 @@ class QualityPipeline:
     def _decide_rows(self, view: Dataset, kind: str, text_field: str, formatting_func: Callable | None) -> Dataset:
         fingerprinters = [(_fingerprint_column(k), f) for k, f in enumerate(self.dataset_filters) if f.parallel]
         features = Features(
-            {REASON: Value("string"), NOTE: Value("string")}
+            {REASON_KEY: Value("string"), NOTE_KEY: Value("string")}
             | {column: Value(f.fingerprint_dtype) for column, f in fingerprinters}
         )
         num_proc = min(self.num_proc or 1, len(view) // max(self.min_rows_per_process, 1))
@@ -227,9 +204,8 @@ class QualityPipeline:
         dataset_filter.start(lookup, values)
         label_codes: dict[str, int] = {label: code for code, label in enumerate(labels)}
         for index, value in zip(survivors, values if values is not None else _scan(column, positions), strict=True):
-            keep, detail = unpack_result(dataset_filter.filter(int(index), value))
+            keep, reason = decide(dataset_filter, dataset_filter.filter(int(index), value))
             if not keep:
-                reason = reason_name(dataset_filter.name, detail)
                 if reason not in label_codes:
                     label_codes[reason] = len(labels)
                     labels.append(reason)
@@ -272,6 +248,15 @@ def _cache_key(view: Dataset, decider: _RowDecider) -> str | None:
         return Hasher.hash((view._fingerprint, decider, __version__, CACHE_VERSION))
     except Exception:  # datasets' own hashing then warns once and skips the cache
         return None
+
+
+def row_kind(dataset: Dataset, text_field: str, formatting_func: Callable | None = None) -> str:
+    """How the filters read the rows ('conversational', 'prompt-completion' or 'text'); a tokenized dataset has no
+    raw text left to filter, for either engine."""
+    kind = TEXT if formatting_func is not None else dataset_format(dataset.column_names, text_field)
+    if kind == "tokenized":
+        raise ValueError("The dataset is already tokenized (it has 'input_ids'): there is no raw text to filter.")
+    return kind
 
 
 def source_columns(dataset: Dataset, kind: str, text_field: str) -> list[str]:

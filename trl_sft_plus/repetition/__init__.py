@@ -1,7 +1,6 @@
 """Repetition: metrics, the monitoring callback, the EOS preflight and the unlikelihood loss."""
 
 from .metrics import (
-    batch_repetition_metrics,
     distinct_n,
     duplicate_line_fraction,
     longest_repeated_substring_share,
@@ -15,7 +14,6 @@ from .metrics import (
 )
 
 __all__ = [
-    "batch_repetition_metrics",
     "distinct_n",
     "duplicate_line_fraction",
     "longest_repeated_substring_share",

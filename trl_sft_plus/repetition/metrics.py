@@ -152,11 +152,6 @@ def repetition_metrics(
     return metrics
 
 
-def batch_repetition_metrics(generations: Iterable) -> list[dict[str, float]]:
-    """`repetition_metrics` for many `trl_sft_plus.generation.Generation` objects at once."""
-    return [repetition_metrics(g.completion_token_ids, g.completion, g.user_text, g.finished) for g in generations]
-
-
 def mean_metrics(rows: Iterable[Mapping[str, float]]) -> dict[str, float]:
     """Per-key mean over rows, ignoring NaN (a scorer that failed on one sample); NaN when a key has no values."""
     sums: dict[str, float] = {}

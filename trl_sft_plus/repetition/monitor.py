@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from ..generation import Generation, GenerationSettings, Prompt, generate
-from ..validation.scorers import Sample, repetition_scorer
+from ..generation import GenerateFn, Generation, GenerationSettings, Prompt, generate
+from ..models import text_tokenizer
+from ..validation.scorers import Sample
+from ..validation.scoring import score_generations
 from .metrics import mean_metrics
 
 logger = logging.getLogger(__name__)
@@ -28,18 +30,12 @@ DEFAULT_MONITOR_PROMPTS = (
     "Explain what a hash table is in two sentences.",
 )
 
-GenerateFn = Callable[[Sequence[Prompt], GenerationSettings], list[Generation]]
-
 
 def monitor_metrics(generations: Sequence[Generation]) -> dict[str, float]:
-    """Mean repetition metrics (the `repetition` scorer's definitions) and EOS rate over the monitor's prompts."""
-    rows = []
-    for g in generations:
-        row = repetition_scorer(Sample(g.user_text, g.completion, finished=g.finished))
-        row["eos_rate"] = float(g.finished)
-        row["completion_tokens"] = float(len(g.completion_token_ids))
-        rows.append(row)
-    return mean_metrics(rows)
+    """Mean repetition metrics, EOS rate and answer length over the monitor's prompts (the default scorers)."""
+    samples = [Sample(g.user_text, g.completion, finished=g.finished) for g in generations]
+    scored = score_generations(samples, completion_tokens=[len(g.completion_token_ids) for g in generations])
+    return mean_metrics(scores for scores, _errors in scored)
 
 
 class RepetitionMonitorCallback(TrainerCallback):
@@ -87,13 +83,10 @@ class RepetitionMonitorCallback(TrainerCallback):
 
     @classmethod
     def from_config(cls, args: Any, generate_fn: GenerateFn | None = None) -> RepetitionMonitorCallback:
-        settings = GenerationSettings(
+        settings = GenerationSettings.from_config(
+            args,
             max_new_tokens=args.repetition_max_new_tokens,
             batch_size=len(args.repetition_prompts or DEFAULT_MONITOR_PROMPTS),
-            do_sample=args.generation_do_sample,
-            temperature=args.generation_temperature,
-            top_p=args.generation_top_p,
-            seed=args.seed,
         )
         return cls(
             args.repetition_prompts or DEFAULT_MONITOR_PROMPTS,
@@ -157,9 +150,7 @@ class RepetitionMonitorCallback(TrainerCallback):
     def _generate(self, kwargs: dict) -> list[Generation]:
         if self.generate_fn is not None:
             return self.generate_fn(self.prompts, self.settings)
-        tokenizer = kwargs.get("processing_class")
-        tokenizer = getattr(tokenizer, "tokenizer", tokenizer)
-        return generate(kwargs["model"], tokenizer, self.prompts, self.settings)
+        return generate(kwargs["model"], text_tokenizer(kwargs.get("processing_class")), self.prompts, self.settings)
 
     def _check_stop(self, metrics: dict[str, float], state: TrainerState, control: TrainerControl) -> None:
         if self.stop_threshold is None:

@@ -3,6 +3,7 @@ dataset. Bad rows are reported by file and line, or counted under a reason; none
 
 from __future__ import annotations
 
+import ast
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..generation import Prompt
+from ..generation import Prompt, user_text
 from .scorers import TASK_SCORERS
 
 
@@ -33,13 +34,11 @@ class PromptRow:
     reference: str | None = None
     source: str = ""
     line: int = 0
+    tests: tuple[str, ...] = ()  # assert lines for `python_pass` (run only when code execution is allowed)
 
     @property
     def user_text(self) -> str:
-        if isinstance(self.prompt, str):
-            return self.prompt
-        users = [m.get("content", "") for m in self.prompt if m.get("role") == "user"]
-        return users[-1] if users else ""
+        return user_text(self.prompt)
 
 
 @dataclass
@@ -48,7 +47,23 @@ class PromptSet:
     skipped: Counter = field(default_factory=Counter)  # reason -> rows of the source that could not become prompts
 
 
-FILE_FIELDS = ("id", "task", "prompt", "reference")
+FILE_FIELDS = ("id", "task", "prompt", "reference", "tests")
+
+
+def _check_tests(tests: object, where: str) -> list[str]:
+    """`tests` must be a non-empty list of Python statements (assert lines), each of which parses."""
+    if not isinstance(tests, list) or not tests:
+        return [f"{where}: field 'tests' must be a non-empty list of assert lines, got {tests!r}"]
+    problems = []
+    for index, test in enumerate(tests):
+        if not isinstance(test, str) or not test.strip():
+            problems.append(f"{where}: tests[{index}] must be a non-empty string, got {test!r}")
+            continue
+        try:
+            ast.parse(test)
+        except SyntaxError as error:
+            problems.append(f"{where}: tests[{index}] does not parse ({error.msg}): {test!r}")
+    return problems
 
 
 def _check_row(data: object, where: str, require_task: bool) -> tuple[PromptRow | None, list[str]]:
@@ -63,6 +78,8 @@ def _check_row(data: object, where: str, require_task: bool) -> tuple[PromptRow 
     reference = data.get("reference")
     if reference is not None and not isinstance(reference, str):
         problems.append(f"{where}: field 'reference' must be a string, got {type(reference).__name__}")
+    if "tests" in data:
+        problems.extend(_check_tests(data["tests"], where))
     unknown = sorted(set(data) - set(FILE_FIELDS))
     if unknown:
         problems.append(f"{where}: unknown field(s) {', '.join(unknown)}")
@@ -71,7 +88,8 @@ def _check_row(data: object, where: str, require_task: bool) -> tuple[PromptRow 
         problems.append(f"{where}: unknown task {task!r}; known tasks: {', '.join(sorted(TASK_SCORERS))}")
     if problems:
         return None, problems
-    return PromptRow(data["id"], data["prompt"], task or None, reference or None), []
+    tests = tuple(data.get("tests") or ())
+    return PromptRow(data["id"], data["prompt"], task or None, reference or None, tests=tests), []
 
 
 def _read_file(path: Path, require_task: bool) -> tuple[list[PromptRow], list[str]]:
@@ -159,5 +177,7 @@ def prompts_from_rows(rows: Iterable[Mapping[str, Any]], max_prompts: int | None
             result.skipped[reason] += 1
             continue
         task = row.get("task") if row.get("task") in TASK_SCORERS else None
-        result.rows.append(PromptRow(str(row.get("id", index)), prompt, task, reference, line=index))
+        tests = row.get("tests")
+        tests = tuple(tests) if isinstance(tests, list) and all(isinstance(t, str) for t in tests) else ()
+        result.rows.append(PromptRow(str(row.get("id", index)), prompt, task, reference, line=index, tests=tests))
     return result

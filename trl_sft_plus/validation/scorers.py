@@ -10,11 +10,13 @@ from __future__ import annotations
 import ast
 import inspect
 import math
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from ..code_blocks import python_code
 from ..repetition.metrics import duplicate_line_fraction, repetition_metrics, tail_loop_period, words
 
 
@@ -27,19 +29,28 @@ class Sample:
     reference: str | None = None
     finished: bool | None = None
     task: str | None = None
+    tests: tuple[str, ...] = ()  # assert lines run against the answer's code by `python_pass`, when allowed
 
 
 ScorerFn = Callable[[Sample], "float | dict[str, float]"]
 SCORERS: dict[str, ScorerFn] = {}
+HIGHER_IS_BETTER, LOWER_IS_BETTER, NOT_DIRECTIONAL = 1, -1, 0
+# Which way is better for each metric, declared where its scorer is registered; the statistics, the regression gate
+# and the lm-eval task template all read it from here
+METRIC_DIRECTIONS: dict[str, int] = {}
 TASK_SCORERS: dict[str, list[str]] = {"haiku": ["haiku"], "python": ["python"], "chat": []}
 DEFAULT_SCORERS = ["repetition", "eos"]
 
 
-def register_scorer(name: str, *, tasks: Iterable[str] = ()) -> Callable[[Callable], ScorerFn]:
-    """Decorator: register `fn` under `name`, and make it apply to rows whose `task` is in `tasks`."""
+def register_scorer(
+    name: str, *, tasks: Iterable[str] = (), higher: Iterable[str] = (), lower: Iterable[str] = ()
+) -> Callable[[Callable], ScorerFn]:
+    """Decorator: register `fn` under `name`, make it apply to rows whose `task` is in `tasks`, and declare which of
+    its metrics are better `higher` and which `lower` (metrics in neither have no better side)."""
 
     def decorator(fn: Callable) -> ScorerFn:
         SCORERS[name] = as_scorer(fn)
+        declare_directions(higher=higher, lower=lower)
         for task in tasks:
             TASK_SCORERS.setdefault(task, [])
             if name not in TASK_SCORERS[task]:
@@ -47,6 +58,15 @@ def register_scorer(name: str, *, tasks: Iterable[str] = ()) -> Callable[[Callab
         return fn
 
     return decorator
+
+
+def declare_directions(*, higher: Iterable[str] = (), lower: Iterable[str] = ()) -> None:
+    METRIC_DIRECTIONS.update(dict.fromkeys(higher, HIGHER_IS_BETTER) | dict.fromkeys(lower, LOWER_IS_BETTER))
+
+
+def direction(metric: str) -> int:
+    """+1 when higher is better, -1 when lower is better, 0 for metrics without a better side (user scorers)."""
+    return METRIC_DIRECTIONS.get(metric, NOT_DIRECTIONAL)
 
 
 def as_scorer(fn: Callable) -> ScorerFn:
@@ -71,8 +91,20 @@ def resolve_scorers(names_or_fns: Iterable[str | Callable]) -> dict[str, ScorerF
     return resolved
 
 
-def scorers_for(sample: Sample, base: dict[str, ScorerFn]) -> dict[str, ScorerFn]:
-    """The base scorers, plus the task's scorers, plus `reference` when the sample carries one."""
+CODE_EXECUTION_ENV = "HF_ALLOW_CODE_EVAL"  # lm-eval's and `evaluate`'s switch for running generated code
+
+
+def code_execution_allowed(allow: bool = False) -> bool:
+    """Whether generated code may run: an explicit opt-in, or `HF_ALLOW_CODE_EVAL=1` as with lm-eval."""
+    return allow or os.environ.get(CODE_EXECUTION_ENV, "") == "1"
+
+
+def scorers_for(
+    sample: Sample, base: dict[str, ScorerFn], *, allow_code_execution: bool = False
+) -> dict[str, ScorerFn]:
+    """The base scorers, plus the task's scorers, plus `reference` when the sample carries one, plus `python_pass`
+    when it carries tests and running generated code is allowed (`code_execution_allowed`); without the opt-in the
+    metric is absent, not 0."""
     chosen = dict(base)
     if sample.task is not None:
         if sample.task not in TASK_SCORERS:
@@ -80,6 +112,8 @@ def scorers_for(sample: Sample, base: dict[str, ScorerFn]) -> dict[str, ScorerFn
         chosen.update({name: SCORERS[name] for name in TASK_SCORERS[sample.task]})
     if sample.reference:
         chosen["reference"] = SCORERS["reference"]
+    if sample.tests and code_execution_allowed(allow_code_execution):
+        chosen["python_pass"] = SCORERS["python_pass"]
     return chosen
 
 
@@ -101,10 +135,20 @@ def score_sample(sample: Sample, scorers: dict[str, ScorerFn]) -> tuple[dict[str
     return scores, errors
 
 
+@lru_cache(maxsize=1)
+def default_scorers() -> dict[str, ScorerFn]:
+    """The scorers every generation gets (repetition, EOS); task, reference and test scorers are added per sample."""
+    return resolve_scorers(DEFAULT_SCORERS)
+
+
 # Repetition and EOS ----------------------------------------------------------------------------------------------
 
 
-@register_scorer("repetition")
+@register_scorer(
+    "repetition",
+    higher=["distinct_1", "distinct_2"],
+    lower=["seq_rep_2", "seq_rep_4", "rep_16", "dup_line_frac", "lrs_share", "prompt_echo", "loop"],
+)
 def repetition_scorer(sample: Sample) -> dict[str, float]:
     """Repetition metrics over the completion's words (text-level, so lm-eval reproduces them from text alone)."""
     metrics = repetition_metrics(words(sample.completion), sample.completion, sample.prompt)
@@ -112,7 +156,7 @@ def repetition_scorer(sample: Sample) -> dict[str, float]:
     return metrics
 
 
-@register_scorer("eos")
+@register_scorer("eos", higher=["eos_rate"])
 def eos_scorer(sample: Sample) -> dict[str, float]:
     """`eos_rate`: 1 when generation ended with EOS before the token limit; NaN when unknown."""
     return {"eos_rate": math.nan if sample.finished is None else float(sample.finished)}
@@ -168,7 +212,12 @@ def mentions_topic(prompt: str, poem: str) -> bool:
     return bool(stems) and any(w[:5] in stems for w in _LETTERS.findall(poem.lower()))
 
 
-@register_scorer("haiku", tasks=["haiku"])
+@register_scorer(
+    "haiku",
+    tasks=["haiku"],
+    higher=["haiku_valid", "haiku_three_lines", "haiku_on_topic"],
+    lower=["haiku_syllable_error"],
+)
 def haiku_scorer(sample: Sample) -> dict[str, float]:
     """`haiku_valid`: exactly three non-empty lines of 5, 7 and 5 syllables; `haiku_three_lines`; `haiku_syllable_error`
     (summed distance of each line's closest count from its target, NaN without three lines); `haiku_on_topic`."""
@@ -189,20 +238,12 @@ def haiku_scorer(sample: Sample) -> dict[str, float]:
 
 # Python ------------------------------------------------------------------------------------------------------------
 
-_FENCE = re.compile(r"```[ \t]*([\w+-]*)[ \t]*\n(.*?)(```|\Z)", re.DOTALL)
 MAX_CODE_DUPLICATE_LINES = 0.5
 
 
-def extract_code(text: str) -> tuple[str, bool]:
-    """The first fenced block (python or unlabelled) and whether its fence was closed; bare text when unfenced."""
-    for match in _FENCE.finditer(text):
-        language = match.group(1).lower()
-        if language in ("", "python", "py", "python3"):
-            return match.group(2), match.group(3) == "```"
-    return text, False
-
-
-@register_scorer("python", tasks=["python"])
+@register_scorer(
+    "python", tasks=["python"], higher=["python_parses", "python_defines", "python_complete", "python_valid"]
+)
 def python_scorer(sample: Sample) -> dict[str, float]:
     """Static checks only; generated code is never executed.
 
@@ -211,7 +252,7 @@ def python_scorer(sample: Sample) -> dict[str, float]:
     and the code is not degenerate (at most half its lines repeat an earlier line, and its tail does not loop).
     """
     text = sample.completion
-    code, fence_closed = extract_code(text)
+    code, fence_closed = python_code(text)
     has_fence = "```" in text
     complete = (
         fence_closed or (not has_fence and sample.finished is not False) or (has_fence and bool(sample.finished))
@@ -233,10 +274,32 @@ def python_scorer(sample: Sample) -> dict[str, float]:
     }
 
 
+@register_scorer("python_pass", higher=["python_pass", "python_pass_all"])
+def python_pass_scorer(sample: Sample) -> dict[str, float]:
+    """Runs the answer's code (its first python fence, as `python_valid` reads it) and the row's assert lines in the
+    sandbox (`trl_sft_plus.validation.sandbox`), never in this process. Only chosen by `scorers_for` for rows with
+    `tests` once code execution is allowed.
+
+    `python_pass`: share of the row's asserts that pass. `python_pass_all`: 1 when every one does. Code that does
+    not parse scores 0 without being run.
+    """
+    if not sample.tests:
+        return {}
+    code, _ = python_code(sample.completion)
+    try:
+        ast.parse(code)
+    except (SyntaxError, ValueError):
+        return {"python_pass": 0.0, "python_pass_all": 0.0}
+    from .sandbox import network_allowed, run_tests
+
+    result = run_tests(code, sample.tests, allow_network=network_allowed())
+    return {"python_pass": result.fraction, "python_pass_all": float(all(result.passed))}
+
+
 # Reference ---------------------------------------------------------------------------------------------------------
 
 
-@register_scorer("reference")
+@register_scorer("reference", higher=["exact_match", "chrf"])
 def reference_scorer(sample: Sample) -> dict[str, float]:
     """`exact_match` after whitespace and case normalisation, and `chrf` (sacrebleu's chrF, 0-100)."""
     if not sample.reference:
@@ -248,6 +311,9 @@ def reference_scorer(sample: Sample) -> dict[str, float]:
         "exact_match": float(normalise(sample.completion) == normalise(sample.reference)),
         "chrf": CHRF().sentence_score(sample.completion, [sample.reference]).score,
     }
+
+
+declare_directions(higher=["cross_prompt_distinct"])  # a set metric: one value per task, not per sample
 
 
 def cross_prompt_distinct(completions: Iterable[str]) -> float:

@@ -15,22 +15,19 @@ from typing import Any
 
 from trl.data_utils import get_dataset_column_names
 
-from ..generation import Generation, GenerationSettings, Prompt
+from ..generation import GenerateFn, Generation, GenerationSettings
 from ..repetition.metrics import mean_metrics
 from .prompts import PromptRow, load_prompt_files, prompts_from_rows
 from .scorers import (
     DEFAULT_SCORERS,
-    Sample,
     ScorerFn,
+    code_execution_allowed,
     cross_prompt_distinct,
     resolve_scorers,
-    score_sample,
-    scorers_for,
 )
+from .scoring import sample_of, score_generations
 
 logger = logging.getLogger(__name__)
-
-GenerateFn = Callable[[Sequence[Prompt], GenerationSettings], list[Generation]]
 
 
 def _rows_of(dataset: Any, max_prompts: int) -> tuple[list[PromptRow], Counter]:
@@ -61,6 +58,7 @@ class GenerationValidator:
         save_generations: bool = True,
         max_prompts: int = 32,
         samples_to_print: int = 3,
+        allow_code_execution: bool = False,
     ):
         self.prompts = list(prompts)
         self.prompts_by_dataset = prompts_by_dataset or {}
@@ -68,6 +66,13 @@ class GenerationValidator:
         self.save_generations = save_generations
         self.max_prompts = max_prompts
         self.samples_to_print = samples_to_print
+        self.allow_code_execution = code_execution_allowed(allow_code_execution)
+        if self.allow_code_execution and any(
+            row.tests for rows in (self.prompts, *self.prompts_by_dataset.values()) for row in rows
+        ):
+            from .sandbox import isolation
+
+            isolation()  # refuse at start, not at the first evaluation, when runs cannot be isolated here
         self._override: list[PromptRow] | None = None
         self._warned_empty = False
 
@@ -78,7 +83,10 @@ class GenerationValidator:
         """Prompts from, in order: `validation_dataset`, `args.validation_prompts_file`, the eval dataset(s)."""
         limit = args.validation_max_prompts
         kwargs = dict(
-            scorers=args.validation_scorers, save_generations=args.validation_save_generations, max_prompts=limit
+            scorers=args.validation_scorers,
+            save_generations=args.validation_save_generations,
+            max_prompts=limit,
+            allow_code_execution=getattr(args, "validation_allow_code_execution", False),
         )
         if validation_dataset is not None:
             rows, skipped = _rows_of(validation_dataset, limit)
@@ -114,13 +122,12 @@ class GenerationValidator:
         return self.prompts or self.prompts_by_dataset.get(dataset_key) or []
 
     def score(self, rows: Sequence[PromptRow], generations: Sequence[Generation]) -> list[tuple[dict, dict]]:
-        results = []
-        for row, generation in zip(rows, generations, strict=True):
-            sample = Sample(row.user_text, generation.completion, row.reference, generation.finished, row.task)
-            scores, errors = score_sample(sample, scorers_for(sample, self.scorers))
-            scores["completion_tokens"] = float(len(generation.completion_token_ids))
-            results.append((scores, errors))
-        return results
+        return score_generations(
+            [sample_of(row, g.completion, g.finished) for row, g in zip(rows, generations, strict=True)],
+            self.scorers,
+            allow_code_execution=self.allow_code_execution,
+            completion_tokens=[len(g.completion_token_ids) for g in generations],
+        )
 
     def run(
         self,

@@ -1,9 +1,9 @@
 """A compact LSH band index for near-duplicate search over MinHash signatures.
 
-Hand-written because `datasketch.MinHashLSH` keeps every band bucket as a Python set inside a dict, measured at about
-2.9 KB per indexed row (100 MB for 35,000 rows, 2.9 GB for a million): near-dedup memory then grew 1.3x when the
-input grew 10x. This index holds the same bands (same band count and width, taken from `MinHashLSH`) as one sorted numpy
-array of 64-bit band keys with 32-bit row numbers, 12 bytes per band per row, and the most recent rows in a small dict.
+Hand-written because `datasketch.MinHashLSH` keeps every band bucket as a Python set inside a dict, kilobytes per
+indexed row, so near-dedup memory grew with the input (benchmarks/README.md, "Data quality"). This index holds the
+same bands (same band count and width, taken from `MinHashLSH`) as one sorted numpy array of 64-bit band keys with
+32-bit row numbers, 12 bytes per band per row, and the most recent rows in a small dict.
 """
 
 from __future__ import annotations

@@ -22,10 +22,9 @@ class IFDFilter(DatasetFilter):
     selects) and drops the rest as `ifd:below_top_fraction`. Rows without a prompt (text rows) are not scored and kept.
 
     Cost: two forward passes per row (answer with its prompt, answer alone), each over at most `max_tokens` tokens,
-    batched by `batch_size` under `torch.no_grad()`; no backward pass, and logits only for answer positions. Measured
-    with SmolLM2-135M on 2 busy CPU cores: 0.5 rows/s (chat rows of about 100 answer tokens; one forward pass of
-    4 x 160 tokens took 1.2 s), against about 2,800 rows/s for the default filters. So IFD is off by default and
-    meant for a few thousand rows on a CPU, or for an accelerator.
+    batched by `batch_size` under `torch.no_grad()`; no backward pass, and logits only for answer positions. That is
+    thousands of times slower than the default filters on a CPU (benchmarks/README.md, "Data quality"), so IFD is off
+    by default and meant for a few thousand rows on a CPU, or for an accelerator.
     Scores are computed in the main process (never in `num_proc` workers), only for rows that passed every per-row
     filter.
     """

@@ -1,8 +1,8 @@
-"""Build the shipped general chat conversations, `chat.jsonl`: short answers that end cleanly.
+"""Build the shipped general chat conversations, `trl_sft_plus/data/chat.jsonl`: short answers that end cleanly.
 
-Deterministic and re-runnable: `python -m trl_sft_plus.data.build_chat` rewrites the file byte for byte. Rows come
-from the fact tables in `chat_facts.py` (answers computed or looked up, phrasings varied) and the hand-written
-conversations in `chat_conversations.py`; every answer is checked before it is written.
+Deterministic and re-runnable: `python -m data_builders.build_chat` (from the repository root) rewrites the file byte
+for byte. Rows come from the fact tables in `chat_facts.py` (answers computed or looked up, phrasings varied) and the
+hand-written conversations in `chat_conversations.py`; every answer is checked before it is written.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .build_haiku import write_jsonl
+from .build_haiku import DATA_DIR, write_jsonl
 from .chat_conversations import MULTI_TURN, SINGLE_TURN, WITH_SYSTEM
 from .chat_facts import CAPITAL_NOTES, CAPITALS, CELSIUS_VALUES, DEFINITIONS, UNIT_FACTS
 
-DATA_DIR = Path(__file__).parent
 CHAT_FILE = DATA_DIR / "chat.jsonl"
 SEED = 300
 MAX_SENTENCES = 5

@@ -1,47 +1,22 @@
-"""Our quality filters as datatrove pipeline steps, for corpora that outgrow one machine.
+"""Our quality filters as datatrove pipeline steps; `stages.plan_stages` chains them into stages.
 
-    trl-sft-plus filter rows.jsonl --executor local --workers 4 --output kept.jsonl --report report.json
-    trl-sft-plus filter rows.jsonl --executor slurm --tasks 64 --workers 64 --slurm-partition cpu \\
-        --slurm-time 04:00:00 --work-dir /shared/run1 --output kept.jsonl --report report.json
-
-`datatrove_executor.run_with_datatrove` builds the stages from these steps and runs them with datatrove's own
-`LocalPipelineExecutor`, `SlurmPipelineExecutor` or `RayPipelineExecutor`; this module holds the steps:
-
-- `SFTRowReader`: each task reads one contiguous slice of the input, loaded with `trl_sft_plus.data.load_rows`, the
+- `SFTRowReader`: each task reads one contiguous slice of the input, loaded with `trl_sft_plus.data_loading.load_rows`, the
   loader of the in-process pipeline, so every row arrives as `datasets` normalized it. A `Document` carries the raw
   row as JSON in `text` (never empty, so datatrove's readers never skip one), its 0-based input index in
   `metadata["index"]` and the task's slice number in `metadata["shard"]`.
 - `SFTQualityFilter`: one per-row `QualityFilter` as a datatrove `BaseFilter`, so every filter keeps datatrove's
   stats (total, forwarded, dropped, `dropped_<reason>`) and writes its dropped rows, with the reason in
-  `metadata["filter_reason"]` (datatrove's convention), to its own exclusion writer. The reason is the in-process
-  one (`filter` or `filter:detail`); a kept row's note (`length:truncated`) goes to `metadata["quality_note"]`.
+  `metadata["filter_reason"]`, to its own exclusion writer. Rows are decided by `decision.decide_rows`, as
+  in-process; a kept row's note (`length:truncated`) goes to `metadata["quality_note"]`.
 - `exact_dedup_config`: our `ExactDedupFilter` as datatrove's three `ExactDedup*` stages. The content hashed is our
   own fingerprint (normalized conversation, xxh3), and the priority of a document is `65535 - shard`: datatrove keeps
   the highest priority, then the lowest position within a task, so with contiguous slices the copy it keeps is the
   first in input order, as in-process. Same decisions, up to a hash collision (2**-64 per pair).
 - `SFTMinhashSignature`: our `NearDedupFilter` as datatrove's four `MinhashDedup*` stages, with our shingles
   (the same word 5-grams of prompt and answer, rows under `min_words` words skipped) and the same band layout
-  (datasketch's, 9 bands of 13 at threshold 0.8).
-
-Where the near-duplicate results can differ from the in-process path (exact dedup and the per-row filters cannot):
-1. Hash functions: datatrove permutes the shingles with its own 64-bit universal hashes (seeded), in-process uses
-   datasketch's 32-bit ones; both estimate the same Jaccard similarity, with independent noise, so a pair near the
-   threshold can share a band in one path and not in the other. At 9 bands of 13, a pair at Jaccard 0.8 shares a
-   band 40 times in 100, at 0.9 93 times in 100, in either path.
-2. No confirmation: datatrove calls two rows duplicates as soon as one band matches; in-process also requires the
-   two signatures to agree on at least `threshold` of their hashes. A pair at Jaccard 0.7 shares a band 8 times in
-   100 (1 - (1 - 0.7**13)**9): datatrove then drops it, in-process keeps it.
-3. Clusters, not a sequence: datatrove joins duplicate pairs transitively (A~B and B~C make one cluster even when
-   A and C differ) and keeps one row per cluster, the union-find root (for a pair, the earlier row; for bigger
-   clusters, not necessarily the earliest). In-process walks the rows in order and compares each with the rows
-   kept so far only, so C survives there when it is not close to A.
-Measured on `benchmarks/bench_datatrove_adapter.py`'s 4,000 template-generated rows, where many answers share most
-of their wording: in-process dropped 6 near duplicates, datatrove 26, 2 of them the same rows. datatrove's 24 others
-had a Jaccard similarity of 0.51-0.72 with their nearest kept row (2.), the 4 only in-process dropped 0.82-0.84 (1.).
-Clear duplicates (edited copies at Jaccard 0.9 and up, found 93 times in 100 or more by either path) are dropped by
-both; `tests/test_quality_datatrove.py` checks one such file. Where near-dedup must match the in-process result, run
-it in-process on the kept rows: `--executor local --filters <all but near_dedup>`, then `trl-sft-plus filter
-KEPT.jsonl --filters near_dedup` (the second report's indices then count rows of KEPT.jsonl).
+  (datasketch's, 9 bands of 13 at threshold 0.8). Its results can differ from the in-process ones (other hash
+  functions, no confirmation of a band match, transitive clusters): see "Where the results can differ" in
+  `trl_sft_plus/quality/README.md`.
 
 Not supported here: `ifd` (it needs the model in one process), a `formatting_func`, and non-JSON values in extra
 columns (dates, bytes), which reach the kept file as strings.
@@ -65,13 +40,13 @@ from datatrove.pipeline.readers.jsonl import JsonlReader
 from datatrove.pipeline.writers.disk_base import DiskWriter
 from datatrove.utils.hashing import HashConfig
 
-from ..data import load_rows
-from .base import QualityFilter, SFTRow
-from .filters.dedup import ExactDedupFilter, NearDedupFilter, shingle_hashes
-from .pipeline import InvalidRowError, reason_name, unpack_result
+from ...data_loading import load_rows
+from ..base import QualityFilter, SFTRow
+from ..decision import NOTE_KEY, decide_rows
+from ..filters.dedup import ExactDedupFilter, NearDedupFilter, shingle_hashes
+from .settings import MAX_SHARDS
 
-INDEX, SHARD, NOTE, REASON = "index", "shard", "quality_note", "filter_reason"
-MAX_SHARDS = 65535  # datatrove's exact-dedup priority is 16 bits: one priority per shard, 1..65535
+INDEX, SHARD = "index", "shard"
 
 
 def shard_bounds(rows: int, rank: int, world_size: int) -> tuple[int, int]:
@@ -166,8 +141,8 @@ def shard_file(rank: int) -> str:
 
 
 class SFTQualityFilter(BaseFilter):
-    """One of our per-row filters as a datatrove filter step. `strict` raises `InvalidRowError` (naming the row and
-    field) for a structural failure instead of dropping the row, like the in-process strict mode."""
+    """One of our per-row filters as a datatrove filter step, deciding each row with `decision.decide_rows`, like
+    the in-process pipeline (strict mode included)."""
 
     type = "🔻 - FILTER"
 
@@ -190,25 +165,12 @@ class SFTQualityFilter(BaseFilter):
         return self.filter_batch([doc])[0]
 
     def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
-        rows = [self.views.row(doc) for doc in batch]
-        decisions: list[bool | tuple[bool, str]] = []
-        for doc, row, result in zip(batch, rows, self.quality_filter.filter_batch(rows), strict=True):
-            keep, detail = unpack_result(result)
-            reason = reason_name(self.quality_filter.name, detail)
-            if keep:
-                if detail:
-                    doc.metadata.setdefault(NOTE, reason)  # the first note wins, as in-process
-                    self.stat_update(f"flagged_{reason}")
-                decisions.append(True)
-                continue
-            if self.strict and self.quality_filter.structural:
-                field = self.quality_filter.failure_field(row)
-                raise InvalidRowError(
-                    f"Row {row.index}: invalid field {field!r} ({reason}). Fix the row, or turn strict mode off to "
-                    "drop such rows with a counted reason."
-                )
-            decisions.append((False, reason))
-        return decisions
+        verdicts = decide_rows(self.quality_filter, [self.views.row(doc) for doc in batch], self.strict)
+        for doc, (keep, reason) in zip(batch, verdicts, strict=True):
+            if keep and reason:
+                doc.metadata.setdefault(NOTE_KEY, reason)  # the first note wins, as in-process
+                self.stat_update(f"flagged_{reason}")
+        return [True if keep else (False, reason) for keep, reason in verdicts]
 
 
 class ExactDedupKey:

@@ -1,9 +1,9 @@
-"""Build the shipped haiku conversations: `haiku_train.jsonl` and `haiku_heldout.jsonl`.
+"""Build the shipped haiku conversations: `trl_sft_plus/data/haiku_train.jsonl` and `haiku_heldout.jsonl`.
 
-Deterministic and re-runnable: `python -m trl_sft_plus.data.build_haiku` rewrites both files byte for byte. The word
-banks and the design (why every non-topic word has one syllable) are in `haiku_words.py`. Every word's count comes
-from CMUdict through `pronouncing`; a word with no entry or with two different counts is refused with its name, so
-no poem depends on the scorer's syllapy fallback or on a pronunciation choice.
+Deterministic and re-runnable: `python -m data_builders.build_haiku` (from the repository root) rewrites both files
+byte for byte. The word banks and the design (why every non-topic word has one syllable) are in `haiku_words.py`.
+Every word's count comes from CMUdict through `pronouncing`; a word with no entry or with two different counts is
+refused with its name, so no poem depends on the scorer's syllapy fallback or on a pronunciation choice.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pronouncing
 
-from ..validation.scorers import is_haiku
+from trl_sft_plus.validation.scorers import is_haiku
+
 from .haiku_words import HELDOUT_TOPICS, PROGRAMMING_STEMS, PROMPT_TEMPLATES, SCENES, TRAINING_TOPICS, Scene
 
-DATA_DIR = Path(__file__).parent
+DATA_DIR = Path(__file__).resolve().parent.parent / "trl_sft_plus" / "data"
 TRAIN_FILE = DATA_DIR / "haiku_train.jsonl"
 HELDOUT_FILE = DATA_DIR / "haiku_heldout.jsonl"
 SEED = 575

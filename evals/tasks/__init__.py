@@ -1,0 +1,1 @@
+"""lm-eval task configs (YAML) and the hooks they name (`utils.py`)."""
