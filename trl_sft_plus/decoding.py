@@ -8,9 +8,7 @@ maintained library does this on CPU for an HF model (transformers' paged `genera
 than `generate`, see the same section), hence this module. The KV cache stays a plain `DynamicCache`; rows join by left-padding keys and
 values to a common length, masked out by the attention mask, with explicit per-row positions.
 
-That cache surgery only holds for attention caches. Models whose cache is anything else (state-space and hybrid
-layers, encoder-decoders, custom caches) decode through `model.generate` instead: `supports_continuous_batching`
-decides, and `GenerateBatch` has the same interface and the same greedy tokens.
+That cache surgery only holds for attention caches; other models decode through `trl_sft_plus.padded_generate`.
 
 Greedy decoding may also emit several tokens per forward pass by prompt-lookup speculation (`speculative_tokens`):
 each row drafts the tokens that followed the latest earlier occurrence of its last n-gram in its own prompt and
@@ -32,7 +30,6 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from transformers import DynamicCache, PreTrainedModel
-from transformers.cache_utils import DynamicLayer, DynamicSlidingWindowLayer
 
 Picker = Callable[[torch.Tensor], torch.Tensor]
 
@@ -55,19 +52,6 @@ def next_token_picker(do_sample: bool, temperature: float, top_p: float, top_k: 
         return torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(1).to(logits.device)
 
     return sample
-
-
-def supports_continuous_batching(model: PreTrainedModel) -> bool:
-    """True when every layer of the model's default cache is a plain (or sliding-window) attention KV layer, the only
-    kind whose rows and columns `ContinuousBatch` may select, pad and trim."""
-    config = model.config
-    if config.is_encoder_decoder or not type(model)._supports_default_dynamic_cache():
-        return False
-    try:
-        layers = DynamicCache(config=config).layers
-    except Exception:  # a config the cache cannot read is a model we do not know
-        return False
-    return all(type(layer) in (DynamicLayer, DynamicSlidingWindowLayer) for layer in layers)
 
 
 def forward_kwargs(model: PreTrainedModel) -> dict:
@@ -143,6 +127,17 @@ class _Running:
 
     def select(self, keep: torch.Tensor) -> _Running:
         return _Running(self.rows[keep], self.attention_mask[keep], self.next_position[keep], self.last_token[keep])
+
+
+def left_padded(prompts: Sequence[Sequence[int]], pad_id: int, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """`(input_ids, attention_mask)` of prompts padded on the left, so every prompt ends where its answer starts."""
+    width = max(len(ids) for ids in prompts)
+    input_ids = torch.full((len(prompts), width), pad_id, dtype=torch.long, device=device)
+    attention_mask = torch.zeros_like(input_ids)
+    for r, ids in enumerate(prompts):
+        input_ids[r, width - len(ids) :] = torch.tensor(list(ids), device=device)
+        attention_mask[r, width - len(ids) :] = 1
+    return input_ids, attention_mask
 
 
 def _left_pad(tensor: torch.Tensor, length: int, dim: int) -> torch.Tensor:
@@ -237,12 +232,7 @@ class ContinuousBatch:
         return keep
 
     def _admit(self, rows: list[int]) -> None:
-        width = max(len(self.prompts[i]) for i in rows)
-        input_ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long, device=self.device)
-        attention_mask = torch.zeros_like(input_ids)
-        for r, i in enumerate(rows):  # left padding: every prompt ends where its answer starts
-            input_ids[r, width - len(self.prompts[i]) :] = torch.tensor(self.prompts[i], device=self.device)
-            attention_mask[r, width - len(self.prompts[i]) :] = 1
+        input_ids, attention_mask = left_padded([self.prompts[i] for i in rows], self.pad_id, self.device)
         positions = (attention_mask.cumsum(dim=-1) - 1).clamp(min=0)
         cache = DynamicCache()
         token = self.pick(self._forward(input_ids, attention_mask, positions, cache)[:, -1])
@@ -351,52 +341,3 @@ class ContinuousBatch:
         self._drop_unused_columns(running)
         self.running = running
         return True
-
-
-class GenerateBatch:
-    """The fallback for models `ContinuousBatch` cannot manage: `model.generate` on left-padded batches of `width`
-    prompts, with the same picker settings passed as a generation config; same `run()` result."""
-
-    def __init__(
-        self,
-        model: PreTrainedModel,
-        prompts: Sequence[list[int]],
-        *,
-        width: int,
-        max_new_tokens: int,
-        pad_id: int,
-        eos_ids: Sequence[int],
-        generation_kwargs: dict,
-    ):
-        self.model, self.prompts, self.width, self.max_new_tokens = model, prompts, width, max_new_tokens
-        self.pad_id, self.eos_ids, self.generation_kwargs = pad_id, list(eos_ids), generation_kwargs
-
-    def run(self) -> list[tuple[list[int], bool]]:
-        results: list[tuple[list[int], bool]] = []
-        for start in range(0, len(self.prompts), self.width):
-            results.extend(self._generate(self.prompts[start : start + self.width]))
-        return results
-
-    def _generate(self, prompts: Sequence[list[int]]) -> list[tuple[list[int], bool]]:
-        width = max(len(ids) for ids in prompts)
-        device = self.model.device
-        input_ids = torch.full((len(prompts), width), self.pad_id, dtype=torch.long, device=device)
-        attention_mask = torch.zeros_like(input_ids)
-        for r, ids in enumerate(prompts):
-            input_ids[r, width - len(ids) :] = torch.tensor(ids, device=device)
-            attention_mask[r, width - len(ids) :] = 1
-        output = self.model.generate(
-            input_ids=input_ids, attention_mask=attention_mask, max_new_tokens=self.max_new_tokens,
-            min_new_tokens=0, pad_token_id=self.pad_id, eos_token_id=self.eos_ids, **self.generation_kwargs,
-        )  # fmt: skip
-        results = []
-        for row in output[:, width:].tolist():
-            tokens: list[int] = []
-            finished = False
-            for token in row:
-                if token in self.eos_ids:
-                    finished = True
-                    break
-                tokens.append(token)
-            results.append((tokens[: self.max_new_tokens], finished))
-        return results

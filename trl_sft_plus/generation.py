@@ -17,13 +17,8 @@ from typing import Any
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from .decoding import (
-    ContinuousBatch,
-    GenerateBatch,
-    GenerationStats,
-    next_token_picker,
-    supports_continuous_batching,
-)
+from .decoding import ContinuousBatch, GenerationStats, next_token_picker
+from .padded_generate import GenerateBatch, supports_continuous_batching
 
 logger = logging.getLogger(__name__)
 _logged_paths: set[tuple[str, str]] = set()
