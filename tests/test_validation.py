@@ -4,6 +4,7 @@ selection all see, without changing training."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 import torch
@@ -13,6 +14,7 @@ from transformers import EarlyStoppingCallback
 from trl_sft_plus import SFTPlusTrainer
 from trl_sft_plus.testing import tiny_llama
 from trl_sft_plus.validation.scorers import SCORERS, register_scorer
+from trl_sft_plus.validation.validator import GenerationValidator
 
 from .conftest import chat_rows, plain_config
 
@@ -154,3 +156,28 @@ def test_empty_validation_dataset_is_a_clear_error(tokenizer, tmp_path):
             processing_class=tokenizer,
             validation_dataset=[],
         )
+
+
+def test_composite_score_orients_each_rate_and_skips_missing_ones():
+    from trl_sft_plus.validation.validator import composite_score
+
+    metrics = {"eos_rate": 0.8, "loop": 0.25, "haiku_valid": 0.5, "python_pass": math.nan}
+    # eos 0.8, 1 - loop 0.75, haiku 0.5; python_pass NaN and prompt_echo absent are left out
+    assert composite_score(
+        metrics, ["eos_rate", "loop", "haiku_valid", "python_pass", "prompt_echo"]
+    ) == pytest.approx((0.8 + 0.75 + 0.5) / 3)
+    assert math.isnan(composite_score({}, ["eos_rate"]))
+
+
+def test_score_metrics_need_a_direction_and_reach_best_model_selection(tokenizer, tmp_path):
+    with pytest.raises(ValueError, match="no declared direction"):
+        GenerationValidator([], score_metrics=["completion_tokens"])
+    trainer = _trainer(tokenizer, tmp_path)
+    metrics = trainer.evaluate()
+    expected = {"eos_rate": 1, "loop": -1, "prompt_echo": -1, "haiku_valid": 1, "python_valid": 1}
+    parts = [
+        metrics[f"eval_gen_{name}"] if way > 0 else 1 - metrics[f"eval_gen_{name}"]
+        for name, way in expected.items()
+        if f"eval_gen_{name}" in metrics
+    ]
+    assert len(parts) >= 3 and metrics["eval_gen_score"] == pytest.approx(sum(parts) / len(parts))

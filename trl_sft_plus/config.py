@@ -33,6 +33,11 @@ def has_accelerator() -> bool:
     )
 
 
+# What a good answer does on every task: ends, does not loop or echo, and passes its task's check (the 5-7-5 form,
+# Python that runs its tests, or at least parses and defines something when code may not run)
+DEFAULT_SCORE_METRICS = ("eos_rate", "loop", "prompt_echo", "haiku_valid", "python_pass", "python_valid")
+
+
 @dataclass
 class SFTPlusConfig(SFTConfig):
     r"""
@@ -78,6 +83,8 @@ class SFTPlusConfig(SFTConfig):
         validation_max_prompts (`int`, defaults to `32`), validation_max_new_tokens (`int`, defaults to `128`),
         validation_batch_size (`int`, defaults to `8`), validation_scorers (`list[str]`, *optional*),
         validation_save_generations (`bool`, defaults to `True`).
+        validation_score_metrics (`list[str]`, defaults to `DEFAULT_SCORE_METRICS`): rates averaged, oriented so that
+            higher is better, into `eval_gen_score`, for `metric_for_best_model`.
         validation_allow_code_execution (`bool`, defaults to `False`): run each generated answer against its prompt
             row's `tests` in the sandbox (`trl_sft_plus.validation.sandbox`) and report `eval_gen_python_pass`; also
             on with `HF_ALLOW_CODE_EVAL=1`.
@@ -196,6 +203,15 @@ class SFTPlusConfig(SFTConfig):
             "help": "Run generated code against the `tests` of validation prompt rows, in a sandboxed child process "
             "(no network, read-only filesystem outside a throwaway folder, CPU/memory/process limits), and report "
             "`eval_gen_python_pass`. Off by default; `HF_ALLOW_CODE_EVAL=1` also turns it on."
+        },
+    )
+
+    validation_score_metrics: list[str] | None = field(
+        default_factory=lambda: list(DEFAULT_SCORE_METRICS),
+        metadata={
+            "help": "Metrics averaged into `eval_gen_score`, each a rate turned so that higher is better (the "
+            "direction its scorer declares): one number to pass as `metric_for_best_model='eval_gen_score'`. Only "
+            "the metrics an evaluation reports count; `None` or an empty list turns the score off."
         },
     )
 

@@ -23,6 +23,7 @@ from .scorers import (
     ScorerFn,
     code_execution_allowed,
     cross_prompt_distinct,
+    direction,
     resolve_scorers,
 )
 from .scoring import sample_of, score_generations
@@ -45,6 +46,18 @@ def _rows_of(dataset: Any, max_prompts: int) -> tuple[list[PromptRow], Counter]:
     return found.rows, found.skipped
 
 
+def composite_score(metrics: dict[str, float], names: Sequence[str]) -> float:
+    """Mean of the named rates that `metrics` holds, each as `value` when higher is better and `1 - value` when
+    lower is better; NaN when none is there."""
+    parts = []
+    for name in names:
+        way = direction(name)
+        value = metrics.get(name)
+        if value is not None and not math.isnan(value):
+            parts.append(value if way > 0 else 1.0 - value)
+    return sum(parts) / len(parts) if parts else math.nan
+
+
 class GenerationValidator:
     """Scores generations from `prompts` (or, per eval dataset, from that dataset's prompts) with the registry's
     scorers: the base scorers for every sample, plus task and reference scorers where a row has them."""
@@ -59,8 +72,15 @@ class GenerationValidator:
         max_prompts: int = 32,
         samples_to_print: int = 3,
         allow_code_execution: bool = False,
+        score_metrics: Sequence[str] = (),
     ):
+        undirected = [name for name in score_metrics if direction(name) == 0]
+        if undirected:
+            raise ValueError(
+                f"validation_score_metrics: {undirected} have no declared direction (register_scorer's higher/lower)"
+            )
         self.prompts = list(prompts)
+        self.score_metrics = list(score_metrics)
         self.prompts_by_dataset = prompts_by_dataset or {}
         self.scorers: dict[str, ScorerFn] = resolve_scorers(scorers or DEFAULT_SCORERS)
         self.save_generations = save_generations
@@ -87,6 +107,7 @@ class GenerationValidator:
             save_generations=args.validation_save_generations,
             max_prompts=limit,
             allow_code_execution=getattr(args, "validation_allow_code_execution", False),
+            score_metrics=getattr(args, "validation_score_metrics", None) or (),
         )
         if validation_dataset is not None:
             rows, skipped = _rows_of(validation_dataset, limit)
@@ -150,6 +171,8 @@ class GenerationValidator:
         metrics = mean_metrics(scores for scores, _ in scored)
         errors = Counter(name for _, errs in scored for name in errs)
         metrics["cross_prompt_distinct"] = cross_prompt_distinct(g.completion for g in generations)
+        if self.score_metrics:
+            metrics["score"] = composite_score(metrics, self.score_metrics)
         metrics["num_prompts"] = float(len(rows))
         metrics["scorer_errors"] = float(sum(errors.values()))
         if errors:
