@@ -15,7 +15,7 @@ word counts, maxima, merged dicts, rotations, binary search, sorting algorithms,
 tic-tac-toe moves, dice, stacks, queues, bank accounts, chunks, ciphers, grid bounds or neighbours, anagrams,
 even sums, title case, seconds to clock parts, transposes, email checks, clamping, long words, duplicates removal,
 running totals, digit sums, most common characters, Manhattan distances, leap years, Roman numerals, means, pair
-sums, longest words or diagonal sums); the builder checks names and prompts.
+sums, longest words, capitalised words or diagonal sums); the builder checks names and prompts.
 """
 
 BANK = r"""
@@ -343,11 +343,6 @@ return text.center(width) if (width - len(text)) % 2 == 0 else text.center(width
 ? center_text('ab', 6) == '  ab  '
 ? center_text('ab', 5) == ' ab  '
 ? center_text('long', 2) == 'long'
-
-@ make_title(text) | upper-cases the first character of a string and lower-cases the rest
-return text[:1].upper() + text[1:].lower()
-? make_title('hELLO there') == 'Hello there'
-? make_title('') == ''
 
 @ join_with_and(items) | joins a list of strings as English, like "a, b and c"
 if len(items) <= 1:
