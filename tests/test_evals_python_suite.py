@@ -273,7 +273,7 @@ def test_every_row_passes_on_its_reference_and_fails_on_a_wrong_answer():
 @pytest.fixture(scope="module")
 def training_prompts():
     prompts = []
-    for name in ("chat", "haiku", "python-stdlib"):
+    for name in ("chat", "haiku", "python-stdlib", "python-functions"):
         for row in load_rows(name):
             prompts.extend(m["content"] for m in row["messages"] if m["role"] == "user")
     return prompts

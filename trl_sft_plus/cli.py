@@ -24,8 +24,8 @@ class TrainScriptArguments:
     dataset_name: str = field(
         default="chat",
         metadata={
-            "help": "Training data: a shipped name (haiku, chat, python-stdlib), a JSONL/JSON/Parquet file, or "
-            "a hub dataset id."
+            "help": "Training data: a shipped name (haiku, chat, python-stdlib, python-functions), a JSONL/JSON/Parquet "
+            "file, or a hub dataset id."
         },
     )
     dataset_config: str | None = field(default=None, metadata={"help": "Hub dataset configuration name."})

@@ -39,6 +39,7 @@ BUILTIN_DATASETS: dict[str, Callable[[], Dataset]] = {
     "haiku-heldout": _jsonl("haiku_heldout.jsonl"),
     "chat": _jsonl("chat.jsonl"),
     "python-stdlib": _python_stdlib,
+    "python-functions": _jsonl("python_functions.jsonl"),
 }
 
 # What stands in, offline, for the hub datasets of the SmolLM2 SFT tutorial
@@ -113,7 +114,13 @@ def dataset_format(column_names: list[str], text_field: str = "text") -> str:
     )
 
 
-TASK_OF_DATASET = {"haiku": "haiku", "haiku-heldout": "haiku", "chat": "chat", "python-stdlib": "python"}
+TASK_OF_DATASET = {
+    "haiku": "haiku",
+    "haiku-heldout": "haiku",
+    "chat": "chat",
+    "python-stdlib": "python",
+    "python-functions": "python",
+}
 
 
 def tagged(name: str, rows: int | None = None, *, seed: int = 0, max_answer_chars: int | None = None) -> Dataset:
