@@ -123,16 +123,24 @@ TASK_OF_DATASET = {
 }
 
 
-def tagged(name: str, rows: int | None = None, *, seed: int = 0, max_answer_chars: int | None = None) -> Dataset:
+def tagged(
+    name: str,
+    rows: int | None = None,
+    *,
+    seed: int = 0,
+    max_answer_chars: int | None = None,
+    keep_tests: bool = False,
+) -> Dataset:
     """`rows` rows (all when None) of a shipped or given dataset as `{"messages", "task"}`, shuffled with `seed`;
-    `max_answer_chars` keeps only rows whose last turn is at most that long (short rows train faster on a CPU)."""
+    `max_answer_chars` keeps only rows whose last turn is at most that long (short rows train faster on a CPU);
+    `keep_tests` keeps the rows' `tests` too (validation prompts whose code runs against them)."""
     dataset = load_rows(name)
     if max_answer_chars is not None:
         dataset = dataset.filter(lambda row: len(row["messages"][-1]["content"]) <= max_answer_chars)
     if rows is not None and rows < len(dataset):
         dataset = dataset.shuffle(seed=seed).select(range(rows))
     task = TASK_OF_DATASET.get(name, "chat")
-    dataset = dataset.select_columns(["messages"])
+    dataset = dataset.select_columns(["messages", "tests"] if keep_tests else ["messages"])
     return dataset.add_column("task", [task] * len(dataset))
 
 
