@@ -2,7 +2,7 @@
 a few classes, only where the prompt asks for one) that do what their prompt says, each verified by running its tests.
 
 Deterministic and re-runnable: `python -m data_builders.build_functions` (from the repository root) rewrites the file
-byte for byte. The tasks, their reference solutions and their assert lines are in `function_bank.py`. Before a row is
+byte for byte. The tasks, their reference solutions and their assert lines are in `function_bank.txt` (read by `function_bank.py`). Before a row is
 written the builder checks that its code parses, defines the name and arguments its prompt states, has no `self`
 outside a class, is short, shares no function name, prompt or near-duplicate prompt with the evaluation suite
 (`evals/suites/python.jsonl`), passes all its tests in the project's sandbox and fails them with a trivially wrong

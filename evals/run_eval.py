@@ -24,10 +24,9 @@ from . import cli
 # Rows per task: haiku teaches the 5-7-5 form and stopping, chat teaches answering and stopping, and the verified
 # standalone functions of `python-functions` teach what users ask for: the function the prompt names, with the
 # arguments it states, correct (each row passed its tests in the sandbox), fenced, then EOS. The standard-library
-# methods of `python-stdlib` are left out: they taught a spurious `self` and `self.f(self.f(...` loops. The function
-# rows are seen twice, as they are fewer. Answers of at most 500 characters keep a step near 2 s on 2 CPU cores.
+# methods of `python-stdlib` are left out: they taught a spurious `self` and `self.f(self.f(...` loops. Answers of
+# at most 500 characters keep a step near 2 s on 2 CPU cores.
 DEFAULT_SIZES = {"haiku": 1000, "chat": None}
-FUNCTION_REPEATS = 2
 HELD_OUT_FUNCTIONS = 16  # validation prompts whose code runs against their tests: the checkpoint is chosen on them
 MAX_ANSWER_CHARS = 500
 CARD_MARKER = "<!-- nox -s eval: base versus tuned -->"
@@ -65,9 +64,8 @@ def training_and_validation_rows(seed: int) -> tuple[Dataset, Dataset]:
     functions = functions.shuffle(seed=seed)
     held_out = functions.select(range(HELD_OUT_FUNCTIONS))
     trained = functions.select(range(HELD_OUT_FUNCTIONS, len(functions))).remove_columns("tests")
-    train = concatenate_datasets(
-        [mixture(DEFAULT_SIZES, seed=seed, max_answer_chars=MAX_ANSWER_CHARS), *[trained] * FUNCTION_REPEATS]
-    ).shuffle(seed=seed)
+    train = concatenate_datasets([mixture(DEFAULT_SIZES, seed=seed, max_answer_chars=MAX_ANSWER_CHARS), trained])
+    train = train.shuffle(seed=seed)
     no_tests = [tagged("haiku-heldout", 12, seed=seed), tagged("chat", 4, seed=seed + 1)]
     no_tests = [
         d.add_column("tests", [[]] * len(d)).cast_column("tests", held_out.features["tests"]) for d in no_tests

@@ -8,9 +8,9 @@ import textwrap
 
 import pytest
 
+from trl_sft_plus.code_blocks import python_code
 from trl_sft_plus.data import stdlib_code as sc
 from trl_sft_plus.data_loading import load_rows
-from trl_sft_plus.validation.scorers import extract_code
 
 FAKE_MODULE = textwrap.dedent(
     '''
@@ -83,7 +83,7 @@ def test_at_least_5000_rows_in_tutorial_style(built):
 
 def test_every_code_row_parses_fits_and_defines_one_thing(built):
     for row in built:
-        code, closed = extract_code(row["messages"][1]["content"])
+        code, closed = python_code(row["messages"][1]["content"])
         assert closed
         tree = ast.parse(code)
         assert len(tree.body) == 1 and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))

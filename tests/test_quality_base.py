@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from trl_sft_plus.code_blocks import extract_code_blocks
 from trl_sft_plus.quality import DEFAULT_FILTERS, FILTERS, FilterConfigError, build_filters
-from trl_sft_plus.quality.base import SFTRow, extract_code_blocks, looks_like_code
+from trl_sft_plus.quality.base import SFTRow, looks_like_code
 from trl_sft_plus.quality.filters import CodeFilter, RepetitionFilter
 
 

@@ -130,3 +130,13 @@ def test_register_scorer_decorator_and_plain_callable():
         from trl_sft_plus.validation.scorers import TASK_SCORERS
 
         TASK_SCORERS["chat"].remove("shouting")
+
+
+def test_prompt_echo_leaves_out_the_code_the_prompt_asks_for():
+    from trl_sft_plus.validation.scorers import SCORERS, Sample
+
+    prompt = "# write a function `snake_move(head, direction)` that returns the new head position in python"
+    code = "```python\ndef snake_move(head, direction):\n    x, y = head\n    return x, y\n```"
+    assert SCORERS["repetition"](Sample(prompt, code))["prompt_echo"] == 0.0
+    echo = "write a function that returns the new head position"  # restates the request in prose
+    assert SCORERS["repetition"](Sample(prompt, echo))["prompt_echo"] > 0.5

@@ -144,14 +144,21 @@ def default_scorers() -> dict[str, ScorerFn]:
 # Repetition and EOS ----------------------------------------------------------------------------------------------
 
 
+_QUOTED_CODE = re.compile(r"`[^`\n]+`")
+
+
 @register_scorer(
     "repetition",
     higher=["distinct_1", "distinct_2"],
     lower=["seq_rep_2", "seq_rep_4", "rep_16", "dup_line_frac", "lrs_share", "prompt_echo", "loop"],
 )
 def repetition_scorer(sample: Sample) -> dict[str, float]:
-    """Repetition metrics over the completion's words (text-level, so lm-eval reproduces them from text alone)."""
-    metrics = repetition_metrics(words(sample.completion), sample.completion, sample.prompt)
+    """Repetition metrics over the completion's words (text-level, so lm-eval reproduces them from text alone).
+
+    `prompt_echo` leaves out the prompt's quoted code spans: a prompt that asks for `snake_move(head, direction)`
+    wants those names back, and writing them is following the request, not echoing it."""
+    prompt = _QUOTED_CODE.sub(" ", sample.prompt)
+    metrics = repetition_metrics(words(sample.completion), sample.completion, prompt)
     metrics.pop("num_tokens")
     return metrics
 
