@@ -142,13 +142,20 @@ def generation_mode(model: torch.nn.Module) -> Iterator[None]:
             model.train(was_training)
 
 
-def _decoder(model, prompts, settings: GenerationSettings, pad_id: int, eos_ids: list[int], seed: int, stats):
-    """Continuous batching where the model's cache allows it, `model.generate` on padded batches elsewhere."""
+def _uses_continuous_batching(model) -> bool:
+    """Whether the model's cache allows continuous batching; which path runs is logged once per model class."""
     continuous = supports_continuous_batching(model)
     path = ("continuous batching", "model.generate on left-padded batches")[not continuous]
     if (type(model).__name__, path) not in _logged_paths:
         _logged_paths.add((type(model).__name__, path))
         logger.info("Generation for %s uses %s.", type(model).__name__, path)
+    return continuous
+
+
+def _decoder(
+    model, prompts, settings: GenerationSettings, pad_id: int, eos_ids: list[int], seed: int, stats, continuous: bool
+):
+    """Continuous batching where the model's cache allows it, `model.generate` on padded batches elsewhere."""
     common = dict(width=settings.batch_size, max_new_tokens=settings.max_new_tokens, pad_id=pad_id, eos_ids=eos_ids)
     if continuous:
         pick = next_token_picker(settings.do_sample, settings.temperature, settings.top_p, settings.top_k, seed)
@@ -194,12 +201,13 @@ def generate(
     groups = plan_groups([len(ids) for ids in encoded], settings.batch_size)
     rank, world = (accelerator.process_index, accelerator.num_processes) if accelerator is not None else (0, 1)
 
+    continuous = _uses_continuous_batching(model)  # once per call, not once per group
     local: list[tuple[int, list[int], bool]] = []
     with generation_mode(model):
         for number in range(rank, len(groups), world):
             group = groups[number]
             seed = settings.seed + number  # per group, so sampling does not depend on the number of ranks
-            batch = _decoder(model, [encoded[i] for i in group], settings, pad_id, eos_ids, seed, stats)
+            batch = _decoder(model, [encoded[i] for i in group], settings, pad_id, eos_ids, seed, stats, continuous)
             local.extend((i, ids, finished) for i, (ids, finished) in zip(group, batch.run(), strict=True))
             if progress is not None:
                 progress(len(group))
