@@ -4,8 +4,9 @@ The design keeps syllable counting out of everything the model must invent:
 
 - Every word of a poem except the topic is one syllable (checked against CMUdict by the builder), so a line's
   length is its word count: line 2 is always seven words, line 3 always five.
-- The topic is copied from the request as line 1's first word, and line 1 is finished by one of the scene's five
-  tails, chosen only by the topic's syllable count k: the tail has 5 - k one-syllable words. Every scene drops words
+- The topic is copied from the request (without its article) as line 1's first word or words, and line 1 is finished
+  by one of the scene's five tails, chosen only by the topic's syllable count k (the sum over its words): the tail
+  has 5 - k one-syllable words. Multi-word topics ("garden hose") are in `haiku_topics.py`. Every scene drops words
   in the same order ("in the cold rain", "in the rain", "in rain", ", rain", nothing), so the one decision left, how
   many words follow the topic, is taken right after the topic is written and is the same for every scene.
 - Lines 2 and 3 come from position-specific halves that fit any topic, so they never depend on the topic.
@@ -17,44 +18,45 @@ from dataclasses import dataclass
 
 # Training topics: plural or mass nouns that read naturally after "a haiku about". Every one has a single CMUdict
 # pronunciation count of 1-5 syllables. No programming topic (the tutorial's "Write a haiku about programming" is
-# an evaluation prompt), and none shares its first five letters with a held-out topic.
+# an evaluation prompt), none shares its first five letters with a held-out topic, and none shares a word with a topic
+# of the evaluation suite (so "submarines", "music", "clocks" and "machines" are gone).
 TRAINING_TOPICS = """
-cats dogs birds bees ants owls crows swans geese ducks frogs toads fish whales seals sharks wolves foxes bears
+cats dogs birds bees ants owls crows swans geese frogs toads fish whales seals sharks wolves foxes bears
 deer mice rats moths snails slugs worms crabs clams hawks doves larks jays finches sparrows robins pigeons
 ravens eagles falcons herons turtles lizards rabbits squirrels kittens puppies horses donkeys camels monkeys
 tigers lions zebras llamas pandas koalas beavers otters badgers hedgehogs penguins parrots chickens roosters
 butterflies fireflies spiders beetles crickets hornets lobsters oysters dolphins octopus elephants buffalo
 kangaroos gorillas caterpillars alligators crocodiles salamanders armadillos flamingos mosquitoes trees leaves
 roots seeds moss ferns reeds weeds grass pines oaks elms palms vines grapes plums pears limes figs nuts beans
-peas corn wheat oats rice bread cheese milk tea soup jam eggs cake pie salt flowers roses tulips daisies
+peas corn wheat oats rice bread cheese milk tea soup eggs cake pie salt flowers roses tulips daisies
 lilies orchids poppies lilacs cherries apples oranges peaches melons berries pumpkins carrots onions potatoes
 tomatoes bananas avocados cucumbers strawberries blueberries raspberries watermelons pineapples coconuts
 mushrooms olives walnuts almonds peanuts noodles pancakes waffles cookies biscuits sandwiches dumplings
 chocolate coffee honey butter pepper cinnamon vanilla mountains rivers oceans valleys meadows forests deserts
 islands beaches canyons glaciers waterfalls prairies jungles tundra swamps hills lakes ponds streams creeks
 cliffs caves dunes rocks stones pebbles boulders sand clay mud dust clouds storms thunder lightning rainbows
-sunsets sunrise twilight moonlight starlight sunshine shadows silence echoes seasons winter summer autumn
+sunsets sunrise twilight moonlight starlight sunshine shadows silence echoes winter summer autumn
 springtime weather hurricanes tornadoes blizzards icicles snowflakes raindrops puddles houses cottages castles
 temples bridges towers gardens orchards kitchens attics cellars balconies windows doorways hallways staircases
-chimneys fences gates roofs walls barns sheds tents cabins lighthouses harbors airports stations subways
-highways sidewalks alleys markets bakeries libraries museums theaters hospitals schools classrooms playgrounds
-stadiums villages cities suburbs neighborhoods boats ships trains planes cars bikes buses trucks wagons
-sailboats canoes bicycles motorcycles submarines rockets balloons kites sleds skates clocks bells lamps
+chimneys fences gates roofs walls barns sheds tents cabins lighthouses harbors airports stations
+highways sidewalks alleys markets bakeries theaters hospitals schools classrooms playgrounds
+villages cities suburbs neighborhoods boats ships trains planes cars bikes buses trucks wagons
+sailboats canoes bicycles motorcycles rockets balloons kites sleds skates bells lamps
 candles lanterns mirrors pillows blankets curtains carpets chairs tables benches ladders buckets baskets
 bottles kettles forks knives plates bowls jars boxes envelopes letters postcards paintings sculptures statues
 pottery umbrellas sweaters mittens scarves boots shoes hats gloves buttons ribbons necklaces bracelets
-diamonds pearls coins wallets keys locks doors books poems stories novels songs music dancing singing painting
+diamonds pearls coins wallets keys locks doors books poems stories novels songs dancing singing painting
 reading writing cooking baking fishing hiking camping swimming sailing climbing running walking knitting
 sewing drawing travel journeys friendship childhood memories dreams wishes promises secrets laughter kindness
 patience courage honesty freedom justice wisdom knowledge science mathematics astronomy chemistry physics
 geography biology philosophy democracy economics architecture medicine literature poetry language grammar
-numbers violins pianos guitars drums flutes trumpets trombones harps accordions saxophones orchestras concerts
+numbers pianos guitars drums flutes trumpets trombones harps accordions saxophones orchestras concerts
 melodies lullabies symphonies birthdays holidays weddings funerals picnics parades festivals carnivals
 vacations weekends mornings evenings afternoons midnight noon breakfast lunch dinner supper dessert teachers
 doctors nurses farmers sailors soldiers builders painters dancers singers poets writers artists bakers
 fishermen grandmothers grandfathers mothers fathers sisters brothers children babies neighbors strangers
-pilgrims astronauts firefighters librarians musicians carpenters planets comets meteors galaxies asteroids
-satellites telescopes microscopes magnets batteries engines machines televisions radios telephones elevators
+pilgrims astronauts firefighters carpenters planets comets meteors galaxies asteroids
+satellites telescopes magnets batteries engines televisions radios telephones
 escalators helicopters refrigerators celebration conversation meditation inspiration education imagination
 graduation generation evolution revolution invitation decoration destination exploration construction
 competition civilization curiosity electricity university opportunity personality vocabulary biography geology
@@ -64,7 +66,7 @@ peace rest sleep time age youth ladybugs scorpions porcupines jellyfish barnacle
 canaries albatross oregano spaghetti lasagna tortillas burritos macaroni pepperoni zucchini espresso
 cappuccino yogurt popcorn crackers cereal oatmeal omelets horizons cinemas yesterday tomorrow anniversaries
 calendars factories laboratories cafeterias apartments pyramids monuments fountains aquariums observatories
-greenhouses bungalows pavilions cemeteries opera comedy tragedy fiction energy gravity memory liberty dignity
+greenhouses bungalows pavilions cemeteries comedy tragedy fiction energy gravity memory liberty dignity
 charity poverty industry tapestries porcelain furniture dictionaries magazines newspapers gymnastics athletics
 aerobics basketball volleyball baseball football badminton tennis hockey soccer marathons olympics origami
 calligraphy thunderstorms wilderness countryside coastline underwater everglades migration pollination
@@ -113,6 +115,14 @@ PROMPT_TEMPLATES = (
     "Pen a haiku about {topic}.",
     "I need a haiku about {topic}.",
     "Could I get a haiku about {topic}?",
+    # The evaluation suite's phrasings, never with a suite topic (the builder refuses a request equal to a suite prompt).
+    "Compose a haiku about {topic}",
+    "Please write a haiku about {topic}",
+    "Can you write a haiku about {topic}?",
+    "I'd like a haiku about {topic}.",
+    "Write me a haiku about {topic}.",
+    "Haiku time: write one about {topic}.",
+    "Write a short haiku about {topic}",
 )
 
 
