@@ -195,7 +195,8 @@ def test_collapse_to_one_answer_is_logged_and_stops_training(tmp_path, tokenizer
     for entry in logged:
         assert entry["completions/cross_prompt_distinct"] == 0.5
         assert [entry[f"rewards/{name}/mean"] for name in WEIGHTS] == [0.0, 0.0, 0.0, 0.0]
-    assert "look collapsed" in caplog.text
+    assert "look collapsed for step 1" in caplog.text
+    assert trainer.collapse_check.history[0] == {"step": 1.0, "cross_prompt_distinct": 0.5, "prompts": 2.0}
     if stop:
         assert trainer.state.global_step == 1 and len(logged) == 1
         assert "Stopping training at step 1: the policy collapsed" in caplog.text

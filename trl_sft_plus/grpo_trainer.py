@@ -97,4 +97,5 @@ class GRPOPlusTrainer(GenerationChecksMixin, GRPOTrainer):
         if not math.isnan(value):  # NaN: fewer than two prompts to compare
             self._log_metric(DISTINCT_METRIC, value)
         if self.model.training:
-            self.collapse_check.observe(value, step=self.state.global_step, prompts=len(set(keys)))
+            # the batch is generated before the step it trains: name that step, as the stop message will
+            self.collapse_check.observe(value, step=self.state.global_step + 1, prompts=len(set(keys)))

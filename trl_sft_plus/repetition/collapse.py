@@ -58,7 +58,7 @@ class CollapseCallback(TrainerCallback):
         return cls(args.collapse_threshold, stop=args.collapse_stop, patience=args.collapse_patience)
 
     def observe(self, value: float, *, step: int, prompts: int) -> None:
-        """Record one training generation batch's distinctness (`prompts`: how many distinct prompts it had)."""
+        """Record the distinctness of the generation batch that trains `step` (`prompts`: its distinct prompts)."""
         if math.isnan(value):
             if not self._warned_single_prompt:
                 logger.warning(
@@ -73,7 +73,7 @@ class CollapseCallback(TrainerCallback):
             return
         self.strikes += 1
         logger.warning(
-            "Sampled completions look collapsed at step %d: cross-prompt distinctness %.2f <= %.2f over %d prompts "
+            "Sampled completions look collapsed for step %d: cross-prompt distinctness %.2f <= %.2f over %d prompts "
             "(%d batch(es) in a row).",
             step,
             value,
