@@ -1,4 +1,7 @@
-"""`SFTPlusConfig`: TRL's `SFTConfig` plus three groups of fields (data quality, repetition, generation validation)."""
+"""`SFTPlusConfig`: TRL's `SFTConfig` plus three groups of fields (data quality, repetition, generation validation).
+
+The fields of the checks that generate while training (`GenerationCheckFields`) and the CPU defaults
+(`apply_device_defaults`) are shared with `GRPOPlusConfig` (`trl_sft_plus.grpo_config`)."""
 
 from __future__ import annotations
 
@@ -39,7 +42,112 @@ DEFAULT_SCORE_METRICS = ("eos_rate", "loop", "prompt_echo", "haiku_valid", "pyth
 
 
 @dataclass
-class SFTPlusConfig(SFTConfig):
+class GenerationCheckFields:
+    """The fields of the checks that generate while training, shared by `SFTPlusConfig` and `GRPOPlusConfig` (one
+    definition, so both trainers read the same names): the repetition monitor, generation validation and the decoding
+    they share. Documented in `SFTPlusConfig`'s docstring."""
+
+    # Repetition monitor
+    repetition_monitor: bool = field(
+        default=True,
+        metadata={"help": "Generate from fixed prompts during training and log repetition metrics under `rep/`."},
+    )
+    repetition_monitor_steps: int = field(default=100, metadata={"help": "Training steps between monitor checks."})
+    repetition_monitor_max_overhead: float = field(
+        default=0.02,
+        metadata={
+            "help": "Skip a monitor check that would raise its share of training wall time above this fraction "
+            "(1 means no cap)."
+        },
+    )
+    repetition_prompts: list[str] | None = field(
+        default=None, metadata={"help": "Prompts the monitor generates from; `None` uses the built-in set."}
+    )
+    repetition_max_new_tokens: int = field(default=64, metadata={"help": "New tokens per monitor generation."})
+    repetition_stop_metric: str = field(
+        default="seq_rep_4", metadata={"help": "Monitor metric that early stopping watches (higher is worse)."}
+    )
+    repetition_stop_threshold: float | None = field(
+        default=None, metadata={"help": "Stop training when the stop metric exceeds this; `None` never stops."}
+    )
+    repetition_stop_patience: int = field(
+        default=3, metadata={"help": "Consecutive checks above the threshold before training stops."}
+    )
+
+    # Generation validation
+    generation_validation: bool = field(
+        default=True, metadata={"help": "Generate at every evaluation and add `eval_gen_*` metrics."}
+    )
+    validation_prompts_file: str | None = field(
+        default=None,
+        metadata={"help": "JSONL file of validation prompts; `None` uses the prompts of the eval dataset."},
+    )
+    validation_max_prompts: int = field(default=32, metadata={"help": "Most prompts generated per evaluation."})
+    validation_max_new_tokens: int = field(default=128, metadata={"help": "New tokens per validation generation."})
+    validation_batch_size: int = field(default=8, metadata={"help": "Prompts per generation batch."})
+    validation_scorers: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "Scorers applied to every validation sample; `None` uses repetition and eos (task and "
+            "reference scorers apply to rows that carry a `task` or `reference`)."
+        },
+    )
+    validation_save_generations: bool = field(
+        default=True, metadata={"help": "Write each evaluation's generations as JSONL into `output_dir`."}
+    )
+    validation_allow_code_execution: bool = field(
+        default=False,
+        metadata={
+            "help": "Run generated code against the `tests` of validation prompt rows, in a sandboxed child process "
+            "(no network, read-only filesystem outside a throwaway folder, CPU/memory/process limits), and report "
+            "`eval_gen_python_pass`. Off by default; `HF_ALLOW_CODE_EVAL=1` also turns it on."
+        },
+    )
+
+    validation_score_metrics: list[str] | None = field(
+        default_factory=lambda: list(DEFAULT_SCORE_METRICS),
+        metadata={
+            "help": "Metrics averaged into `eval_gen_score`, each a rate turned so that higher is better (the "
+            "direction its scorer declares): one number to pass as `metric_for_best_model='eval_gen_score'`. Only "
+            "the metrics an evaluation reports count; `None` or an empty list turns the score off."
+        },
+    )
+
+    # Decoding shared by the monitor and the validator
+    generation_do_sample: bool = field(default=False, metadata={"help": "Sample instead of greedy decoding."})
+    generation_temperature: float = field(default=1.0, metadata={"help": "Sampling temperature."})
+    generation_top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling probability mass."})
+
+    def check_generation_fields(self) -> None:
+        if not 0 <= self.repetition_monitor_max_overhead <= 1:
+            raise ValueError("repetition_monitor_max_overhead must be a fraction between 0 and 1")
+        if self.repetition_monitor_steps < 1:
+            raise ValueError("repetition_monitor_steps must be >= 1")
+
+
+def apply_device_defaults(config: Any) -> None:
+    """TRL's defaults assume a GPU: bf16 unset means on (which TrainingArguments rejects without a bf16 device) and
+    gradient checkpointing is on. Change only the values the user left unset, and log the change once. Call before
+    the TRL config's own `__post_init__`."""
+    changed = []
+    bf16_device = config.use_cpu or is_torch_bf16_gpu_available() or is_torch_xla_available()
+    if config.bf16 is None and not config.fp16 and not bf16_device:
+        if not has_accelerator() and cpu_has_native_bf16():
+            config.use_cpu = True  # TrainingArguments takes bf16 on a CPU only with use_cpu
+            changed.append("bf16 autocast on the CPU, which computes bf16 natively (use_cpu=True)")
+        else:
+            config.bf16 = False
+            changed.append("bf16=False")
+    if config.gradient_checkpointing is None:
+        config.gradient_checkpointing = has_accelerator() and not config.use_cpu
+        if not config.gradient_checkpointing:
+            changed.append("gradient_checkpointing=False")
+    if changed:
+        logger.warning("trl-sft-plus: no accelerator for TRL's GPU defaults, so %s.", "; ".join(changed))
+
+
+@dataclass
+class SFTPlusConfig(GenerationCheckFields, SFTConfig):
     r"""
     Configuration for [`SFTPlusTrainer`]: every field of `trl.SFTConfig`, with the same meaning and defaults, plus:
 
@@ -136,32 +244,7 @@ class SFTPlusConfig(SFTConfig):
         default=False, metadata={"help": "Also filter the eval datasets (by default only training rows are filtered)."}
     )
 
-    # Repetition
-    repetition_monitor: bool = field(
-        default=True,
-        metadata={"help": "Generate from fixed prompts during training and log repetition metrics under `rep/`."},
-    )
-    repetition_monitor_steps: int = field(default=100, metadata={"help": "Training steps between monitor checks."})
-    repetition_monitor_max_overhead: float = field(
-        default=0.02,
-        metadata={
-            "help": "Skip a monitor check that would raise its share of training wall time above this fraction "
-            "(1 means no cap)."
-        },
-    )
-    repetition_prompts: list[str] | None = field(
-        default=None, metadata={"help": "Prompts the monitor generates from; `None` uses the built-in set."}
-    )
-    repetition_max_new_tokens: int = field(default=64, metadata={"help": "New tokens per monitor generation."})
-    repetition_stop_metric: str = field(
-        default="seq_rep_4", metadata={"help": "Monitor metric that early stopping watches (higher is worse)."}
-    )
-    repetition_stop_threshold: float | None = field(
-        default=None, metadata={"help": "Stop training when the stop metric exceeds this; `None` never stops."}
-    )
-    repetition_stop_patience: int = field(
-        default=3, metadata={"help": "Consecutive checks above the threshold before training stops."}
-    )
+    # Repetition (the monitor's fields are in `GenerationCheckFields`)
     eos_preflight: bool = field(
         default=True, metadata={"help": "Check at start that the labels let the model learn to emit EOS."}
     )
@@ -176,72 +259,9 @@ class SFTPlusConfig(SFTConfig):
         default=None, metadata={"help": "Previous tokens that count as negative candidates; `None` is all of them."}
     )
 
-    # Generation validation
-    generation_validation: bool = field(
-        default=True, metadata={"help": "Generate at every evaluation and add `eval_gen_*` metrics."}
-    )
-    validation_prompts_file: str | None = field(
-        default=None,
-        metadata={"help": "JSONL file of validation prompts; `None` uses the prompts of the eval dataset."},
-    )
-    validation_max_prompts: int = field(default=32, metadata={"help": "Most prompts generated per evaluation."})
-    validation_max_new_tokens: int = field(default=128, metadata={"help": "New tokens per validation generation."})
-    validation_batch_size: int = field(default=8, metadata={"help": "Prompts per generation batch."})
-    validation_scorers: list[str] | None = field(
-        default=None,
-        metadata={
-            "help": "Scorers applied to every validation sample; `None` uses repetition and eos (task and "
-            "reference scorers apply to rows that carry a `task` or `reference`)."
-        },
-    )
-    validation_save_generations: bool = field(
-        default=True, metadata={"help": "Write each evaluation's generations as JSONL into `output_dir`."}
-    )
-    validation_allow_code_execution: bool = field(
-        default=False,
-        metadata={
-            "help": "Run generated code against the `tests` of validation prompt rows, in a sandboxed child process "
-            "(no network, read-only filesystem outside a throwaway folder, CPU/memory/process limits), and report "
-            "`eval_gen_python_pass`. Off by default; `HF_ALLOW_CODE_EVAL=1` also turns it on."
-        },
-    )
-
-    validation_score_metrics: list[str] | None = field(
-        default_factory=lambda: list(DEFAULT_SCORE_METRICS),
-        metadata={
-            "help": "Metrics averaged into `eval_gen_score`, each a rate turned so that higher is better (the "
-            "direction its scorer declares): one number to pass as `metric_for_best_model='eval_gen_score'`. Only "
-            "the metrics an evaluation reports count; `None` or an empty list turns the score off."
-        },
-    )
-
-    # Decoding shared by the monitor and the validator
-    generation_do_sample: bool = field(default=False, metadata={"help": "Sample instead of greedy decoding."})
-    generation_temperature: float = field(default=1.0, metadata={"help": "Sampling temperature."})
-    generation_top_p: float = field(default=1.0, metadata={"help": "Nucleus sampling probability mass."})
-
     def __post_init__(self) -> None:
-        # TRL's defaults assume a GPU: bf16 unset means on (which TrainingArguments rejects without a bf16 device) and
-        # gradient checkpointing is on. Only values the user left unset are changed, and the change is logged once.
-        changed = []
-        bf16_device = self.use_cpu or is_torch_bf16_gpu_available() or is_torch_xla_available()
-        if self.bf16 is None and not self.fp16 and not bf16_device:
-            if not has_accelerator() and cpu_has_native_bf16():
-                self.use_cpu = True  # TrainingArguments takes bf16 on a CPU only with use_cpu
-                changed.append("bf16 autocast on the CPU, which computes bf16 natively (use_cpu=True)")
-            else:
-                self.bf16 = False
-                changed.append("bf16=False")
-        if self.gradient_checkpointing is None:
-            self.gradient_checkpointing = has_accelerator() and not self.use_cpu
-            if not self.gradient_checkpointing:
-                changed.append("gradient_checkpointing=False")
-        if changed:
-            logger.warning("trl-sft-plus: no accelerator for TRL's GPU defaults, so %s.", "; ".join(changed))
+        apply_device_defaults(self)
         super().__post_init__()
         if self.unlikelihood_alpha < 0:
             raise ValueError(f"unlikelihood_alpha must be >= 0, got {self.unlikelihood_alpha}")
-        if not 0 <= self.repetition_monitor_max_overhead <= 1:
-            raise ValueError("repetition_monitor_max_overhead must be a fraction between 0 and 1")
-        if self.repetition_monitor_steps < 1:
-            raise ValueError("repetition_monitor_steps must be >= 1")
+        self.check_generation_fields()

@@ -1,9 +1,10 @@
 """`SFTPlusTrainer`: `trl.SFTTrainer` with each addition handed to its own package through TRL's documented hooks.
 
 - `_prepare_dataset`: quality filters on the raw rows, before TRL tokenizes them (`trl_sft_plus.quality`).
-- `__init__` end: EOS preflight on the prepared data and collator, and the repetition monitor callback.
+- `__init__` end: EOS preflight on the prepared data and collator; the repetition monitor callback and the generation
+  validator (`GenerationChecksMixin`, shared with `GRPOPlusTrainer`).
 - `compute_loss`: the optional unlikelihood term (`trl_sft_plus.repetition.unlikelihood`).
-- `evaluation_loop`: `eval_gen_*` metrics from the generation validator (`trl_sft_plus.validation`).
+- `evaluation_loop` (in the mixin): `eval_gen_*` metrics from the generation validator (`trl_sft_plus.validation`).
 With every addition switched off, each override delegates straight to TRL.
 """
 
@@ -17,29 +18,35 @@ from typing import Any
 from datasets import Dataset, IterableDataset
 from transformers import TrainingArguments
 from trl import SFTTrainer
-from trl.models import unwrap_model_for_generation
 
 from .config import SFTPlusConfig
 from .data_loading import dataset_format
-from .generation import Generation, GenerationSettings, Prompt, generate
+from .generation import Prompt
+from .generation_checks import GenerationChecksMixin
 from .models import resolve_model_path, text_tokenizer
 
 logger = logging.getLogger(__name__)
 
 
-def as_plus_config(args: TrainingArguments | None, model: Any) -> SFTPlusConfig:
-    """Our config from whatever TRL accepts: None, a `TrainingArguments`, a TRL `SFTConfig`, or ours."""
-    if isinstance(args, SFTPlusConfig):
+def as_plus_config(
+    args: TrainingArguments | None, model: Any, config_cls: type = SFTPlusConfig, suffix: str = "SFT"
+) -> Any:
+    """Our config (`config_cls`) from whatever TRL accepts: None, a `TrainingArguments`, a TRL config, or ours.
+    Fields TRL derives from others in `__post_init__` (`config_cls._DERIVED_FIELDS`) are not copied: they are
+    derived again, and setting both would be refused."""
+    if isinstance(args, config_cls):
         return args
     if args is None:
         name = model if isinstance(model, str) else getattr(model.config, "_name_or_path", "model")
-        return SFTPlusConfig(f"{str(name).rstrip('/').split('/')[-1]}-SFT")
-    known = {f.name for f in dataclasses.fields(SFTPlusConfig) if f.init}
+        return config_cls(f"{str(name).rstrip('/').split('/')[-1]}-{suffix}")
+    known = {f.name for f in dataclasses.fields(config_cls) if f.init} - set(
+        getattr(config_cls, "_DERIVED_FIELDS", ())
+    )
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(args) if f.init and f.name in known}
-    return SFTPlusConfig(**values)
+    return config_cls(**values)
 
 
-class SFTPlusTrainer(SFTTrainer):
+class SFTPlusTrainer(GenerationChecksMixin, SFTTrainer):
     """Drop-in `trl.SFTTrainer`. Takes every argument TRL's trainer takes, with the same meaning and defaults, plus
     `validation_dataset` (prompts for generation-based validation) as a keyword-only extra. Model strings may also
     name an embedded model, e.g. `"smollm2-135m-instruct"`."""
@@ -118,29 +125,8 @@ class SFTPlusTrainer(SFTTrainer):
             from .repetition.unlikelihood import UnlikelihoodLoss
 
             self.unlikelihood = UnlikelihoodLoss.for_trainer(self)
-        if args.repetition_monitor:
-            from .repetition.monitor import RepetitionMonitorCallback
-
-            self.repetition_monitor = RepetitionMonitorCallback.from_config(
-                args, generate_fn=self.generate_completions
-            )
-            # First in line, so the `rep/*` keys it adds in `on_log` reach every `report_to` callback after it
-            self.callback_handler.callbacks.insert(0, self.repetition_monitor)
-        self.validator = None
-        if args.generation_validation:
-            from .validation.validator import GenerationValidator
-
-            self.validator = GenerationValidator.from_config(
-                args, validation_dataset=validation_dataset, eval_dataset=self._raw_eval_dataset
-            )
+        self._setup_generation_checks(validation_dataset, self._raw_eval_dataset)
         self._raw_eval_dataset = None
-
-    def generate_completions(self, prompts: Sequence[Prompt], settings: GenerationSettings) -> list[Generation]:
-        """Generate with the current weights on every rank (each takes a share; all receive every result)."""
-        with unwrap_model_for_generation(self.model_wrapped, self.accelerator) as model:
-            return generate(
-                model, text_tokenizer(self.processing_class), prompts, settings, accelerator=self.accelerator
-            )
 
     # Data quality -------------------------------------------------------------------------------------------------
 
@@ -183,35 +169,6 @@ class SFTPlusTrainer(SFTTrainer):
         penalty = self.unlikelihood.penalty(captured, inputs, num_items_in_batch)
         loss = loss + self.args.unlikelihood_alpha * penalty
         return (loss, result[1]) if return_outputs else loss
-
-    # Generation-based validation ----------------------------------------------------------------------------------
-
-    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
-        if self.validator is None or eval_dataset is None or isinstance(eval_dataset, str):
-            return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
-        with self.validator.prompts_from(eval_dataset):  # a dataset passed here brings its own prompts
-            return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
-
-    def evaluation_loop(
-        self, dataloader, description, prediction_loss_only=None, ignore_keys=None, metric_key_prefix="eval"
-    ):
-        output = super().evaluation_loop(dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix)
-        if self.validator is not None:
-            dataset_key = metric_key_prefix.removeprefix("eval").lstrip("_") or None
-            metrics = self.validator.run(
-                self.generate_completions,
-                GenerationSettings.from_config(
-                    self.args,
-                    max_new_tokens=self.args.validation_max_new_tokens,
-                    batch_size=self.args.validation_batch_size,
-                ),
-                step=self.state.global_step,
-                output_dir=self.args.output_dir,
-                is_main_process=self.is_world_process_zero(),
-                dataset_key=dataset_key,
-            )
-            output.metrics.update({f"{metric_key_prefix}_gen_{key}": value for key, value in metrics.items()})
-        return output
 
     # Model card ---------------------------------------------------------------------------------------------------
 
