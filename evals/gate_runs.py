@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -186,11 +187,14 @@ def check_against_runs(
     """This run's tuned model against the tuned models of several saved runs (`evals.results.load_baselines`)."""
     if len(baselines) < 2:
         raise GateError("A multi-run baseline needs at least two runs; use gate.check_against_baseline for one.")
-    names = [name for name, _ in baselines]
+    paths = [Path(name) for name, _ in baselines]
+    names = ", ".join(path.name for path in paths)
+    folders = {str(path.parent) for path in paths}
+    where = f"in {folders.pop()} ({names})" if len(folders) == 1 else f"({', '.join(map(str, paths))})"
     report = check_runs(
         prompt_scores(results["generations"], "tuned"),
         [prompt_scores(baseline["generations"], "tuned") for _, baseline in baselines],
-        against=f"the tuned models of {len(baselines)} baseline runs ({', '.join(names)})",
+        against=f"the tuned models of {len(baselines)} baseline runs {where}",
         **kwargs,
     )
     report.notes.extend(decoding_notes(results, [baseline for _, baseline in baselines]))
