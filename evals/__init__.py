@@ -5,7 +5,9 @@
 
 Modules: `suite` (JSONL suites and their checks), `scoring` (the project's scorers on suite rows), `runner`
 (generation with one model), `compare` (both models -> results dict), `stats` (paired bootstrap, metric directions),
-`results` (the results.json format), `gate` (regression gate), `report` / `html_report` (renderers), `cli`.
+`results` (the results.json format), `gate` (regression gate against one run), `gate_runs` (against several reruns),
+`noise` (rerun spread, false alarms, power), `environment` (what makes runs comparable), `report` / `html_report`
+(renderers), `cli`.
 The lm-eval task configs for the same suites and scorers live in `evals/tasks/`.
 """
 

@@ -1,4 +1,5 @@
-"""`python -m evals`: compare two models on prompt suites, gate a run against a saved one, or check suite files.
+"""`python -m evals`: compare two models on prompt suites, gate a run against saved ones, measure rerun noise, or
+check suite files.
 
 Exit status: 0 when nothing regressed, 1 when `--fail-on-regression` found a regression, 2 for bad input (a bad suite
 row, a model argument that names nothing, an unreadable baseline), reported before any generation starts.
@@ -19,10 +20,13 @@ from trl_sft_plus.validation.sandbox import SandboxUnavailable, isolation
 from trl_sft_plus.validation.scorers import CODE_EXECUTION_ENV, code_execution_allowed
 
 from .compare import build_results, run_comparison
+from .environment import environment_block
 from .gate import DEFAULT_TOLERANCE, TRACKED_METRICS, GateError, GateReport, check_against_base, check_against_baseline
+from .gate_runs import FAMILY_ALPHA, check_against_runs
 from .html_report import html_report
+from .noise import DEFAULT_DRAWS, DEFAULT_EFFECT, DEFAULT_TARGET_POWER, SIMULATION_RESAMPLES, noise_lines, noise_report
 from .report import gate_lines, markdown_report, print_summary
-from .results import ResultsError, load_results, write_json
+from .results import ResultsError, load_baselines, load_results, write_json
 from .runner import DecodingSettings
 from .stats import N_RESAMPLES
 from .suite import BUILTIN_SUITES, SuiteError, load_suites, resolve_suite_path
@@ -55,7 +59,12 @@ def parse_tolerances(items: Sequence[str]) -> tuple[float, dict[str, float]]:
 def _add_gate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--baseline",
-        help="results.json of a saved run: gate this run's tuned model against that run's tuned model, paired by id",
+        action="append",
+        default=[],
+        metavar="RESULTS_OR_FOLDER",
+        help="results.json of a saved run, or a folder of them (one per rerun of the accepted commit); repeatable. "
+        "This run's tuned model is paired by prompt id with the baselines' tuned models; with two or more runs the "
+        "gate also allows for their run-to-run spread (evals/gate_runs.py)",
     )
     parser.add_argument(
         "--fail-on-regression",
@@ -71,8 +80,17 @@ def _add_gate_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"absolute change a regression must exceed (default {DEFAULT_TOLERANCE}); repeat for per-metric values",
     )
     parser.add_argument(
-        "--n-resamples", type=int, default=N_RESAMPLES, help="bootstrap resamples (default %(default)s)"
+        "--family-alpha",
+        type=float,
+        default=FAMILY_ALPHA,
+        help="with several baseline runs: the chance that a rerun of an unchanged commit fails any check "
+        "(default %(default)s), split over the checks (Bonferroni)",
     )
+    _add_resamples(parser, N_RESAMPLES)
+
+
+def _add_resamples(parser: argparse.ArgumentParser, default: int) -> None:
+    parser.add_argument("--n-resamples", type=int, default=default, help="bootstrap resamples (default %(default)s)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,6 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("results", help="results.json of the run to check")
     _add_gate_arguments(gate)
 
+    noise = commands.add_parser(
+        "noise", help="spread, leave-one-out false alarms and power of a gate on several reruns of one commit"
+    )
+    noise.add_argument("runs", nargs="+", help="results.json files of reruns, or folders of them (at least two runs)")
+    noise.add_argument(
+        "--effect",
+        type=float,
+        default=DEFAULT_EFFECT,
+        help="share of a task's prompts given the metric's worst value to simulate a regression (default %(default)s)",
+    )
+    noise.add_argument("--power", type=float, default=DEFAULT_TARGET_POWER, help="target power (default %(default)s)")
+    noise.add_argument(
+        "--draws", type=int, default=DEFAULT_DRAWS, help="simulated regressions per estimate (default %(default)s)"
+    )
+    noise.add_argument("--family-alpha", type=float, default=FAMILY_ALPHA, help="as for gate (default %(default)s)")
+    noise.add_argument(
+        "--tolerance", action="append", default=[], metavar="[METRIC=]NUMBER", help="as for gate (repeatable)"
+    )
+    noise.add_argument("--json", type=Path, help="also write the report to this JSON file")
+    _add_resamples(noise, SIMULATION_RESAMPLES)
+
     validate = commands.add_parser("validate", help="check suite files and report bad rows by line number")
     validate.add_argument("suite", nargs="*", help="suite files or shipped names (default: all shipped)")
     return parser
@@ -122,14 +161,23 @@ def _progress_factory(progress: Progress) -> Callable[[str, int], Callable[[int]
     return factory
 
 
-def _gate(results: dict[str, Any], baseline: dict[str, Any] | None, args: argparse.Namespace) -> GateReport | None:
-    if baseline is None and not args.fail_on_regression:
+def _gate(
+    results: dict[str, Any], baselines: list[tuple[str, dict[str, Any]]], args: argparse.Namespace
+) -> GateReport | None:
+    if not baselines and not args.fail_on_regression:
         return None
     default, per_metric = parse_tolerances(args.tolerance)
     kwargs = {"tolerances": per_metric, "default_tolerance": default, "n_resamples": args.n_resamples}
-    if baseline is not None:
-        return check_against_baseline(results, baseline, args.baseline, **kwargs)
+    if len(baselines) > 1:
+        return check_against_runs(results, baselines, family_alpha=args.family_alpha, **kwargs)
+    if baselines:
+        return check_against_baseline(results, baselines[0][1], baselines[0][0], **kwargs)
     return check_against_base(results, **kwargs)
+
+
+def _check_family_alpha(value: float) -> None:
+    if not 0 < value < 1:
+        raise UsageError(f"--family-alpha must lie between 0 and 1, got {value}")
 
 
 def _finish(report: GateReport | None, args: argparse.Namespace) -> int:
@@ -155,8 +203,9 @@ def run_compare(args: argparse.Namespace, console: Console) -> int:
         )
     for model_arg in (args.base, args.tuned):
         resolve_model_path(model_arg, allow_pickle=args.allow_pickle)
-    baseline = load_results(args.baseline) if args.baseline else None
+    baselines = load_baselines(args.baseline)
     parse_tolerances(args.tolerance)
+    _check_family_alpha(args.family_alpha)
     try:
         decoding = DecodingSettings(
             max_new_tokens=args.max_new_tokens,
@@ -182,7 +231,8 @@ def run_compare(args: argparse.Namespace, console: Console) -> int:
             allow_code_execution=allow_code,
         )
     results = build_results(rows, base, tuned, decoding, suites, n_resamples=args.n_resamples)
-    report = _gate(results, baseline, args)
+    results["environment"] = environment_block(tuned.path, {run.label: run.dtype for run in (base, tuned)})
+    report = _gate(results, baselines, args)
     if report is not None:
         results["gate"] = report.to_dict()
     write_json(results, args.out / "results.json")
@@ -195,13 +245,33 @@ def run_compare(args: argparse.Namespace, console: Console) -> int:
 
 def run_gate(args: argparse.Namespace, console: Console) -> int:
     results = load_results(args.results)
-    baseline = load_results(args.baseline) if args.baseline else None
-    report = _gate(results, baseline, args)
+    _check_family_alpha(args.family_alpha)
+    report = _gate(results, load_baselines(args.baseline), args)
     if report is None:
         raise UsageError("Nothing to gate: pass --baseline and/or --fail-on-regression.")
     for line in gate_lines(report.to_dict()):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     return _finish(report, args)
+
+
+def run_noise(args: argparse.Namespace, console: Console) -> int:
+    default, per_metric = parse_tolerances(args.tolerance)
+    _check_family_alpha(args.family_alpha)
+    report = noise_report(
+        load_baselines(args.runs),
+        effect=args.effect,
+        target_power=args.power,
+        draws=args.draws,
+        family_alpha=args.family_alpha,
+        tolerances=per_metric,
+        default_tolerance=default,
+        n_resamples=args.n_resamples,
+    )
+    for line in noise_lines(report):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if args.json is not None:
+        write_json(report.to_dict(), args.json)
+    return EXIT_OK
 
 
 def run_validate(args: argparse.Namespace, console: Console) -> int:
@@ -216,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console()
     if not console.is_terminal:
         console.width = max(console.width, 120)  # CI logs: do not squeeze the comparison table into 80 columns
-    handlers = {"compare": run_compare, "gate": run_gate, "validate": run_validate}
+    handlers = {"compare": run_compare, "gate": run_gate, "noise": run_noise, "validate": run_validate}
     try:
         return handlers[args.command](args, console)
     except (SuiteError, ModelLoadError, ResultsError, GateError, UsageError, SandboxUnavailable) as error:

@@ -23,11 +23,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .compare import paired_differences
+from .environment import environment_checks
 from .results import prompt_scores
 from .stats import CONFIDENCE_LEVEL, LOWER_IS_BETTER, N_RESAMPLES, direction
 
 TRACKED_METRICS = ("haiku_valid", "python_valid", "python_pass", "eos_rate", "seq_rep_4", "prompt_echo", "loop")
 DEFAULT_TOLERANCE = 0.05  # absolute change; every tracked metric lies in [0, 1]
+SINGLE_RUN_NOTE = (
+    "one baseline run: run-to-run noise (seed, bf16 mode, CPU) is not covered, so a rerun of the same commit can fail; "
+    "gate against several reruns (--baseline examples/ci/baseline-runs, examples/ci/README.md)"
+)
 
 
 class GateError(ValueError):
@@ -45,13 +50,29 @@ class GateCheck:
     tolerance: float
     direction: int
     regressed: bool
+    # Baselines of several reruns (`evals.gate_runs`): the std of their means and the rerun bound it gives
+    runs: int = 1
+    run_spread: float | None = None
+    rerun_bound: float | None = None
+
+    @property
+    def threshold(self) -> float:
+        """The change a regression must exceed: the tolerance, or the rerun bound where that is larger."""
+        return max(self.tolerance, self.rerun_bound or 0.0)
 
     def describe(self) -> str:
         word = "lower" if self.direction == LOWER_IS_BETTER else "higher"
         status = "REGRESSED" if self.regressed else "ok"
+        if self.runs > 1:
+            against = (
+                f"vs the mean of {self.runs} runs ({word} is better, threshold {self.threshold:.3f} = max(tolerance "
+                f"{self.tolerance}, rerun bound {self.rerun_bound:.3f} from run spread {self.run_spread:.3f}))"
+            )
+        else:
+            against = f"({word} is better, tolerance {self.tolerance})"
         return (
             f"{status}: {self.metric} on {self.task}: change {self.mean_change:+.3f} "
-            f"[{self.low:+.3f}, {self.high:+.3f}] over {self.n} prompts ({word} is better, tolerance {self.tolerance})"
+            f"[{self.low:+.3f}, {self.high:+.3f}] over {self.n} prompts {against}"
         )
 
 
@@ -62,6 +83,7 @@ class GateReport:
     unmatched_current: int
     unmatched_baseline: int
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the runs may not be comparable (`evals.environment`)
 
     @property
     def regressions(self) -> list[GateCheck]:
@@ -79,7 +101,8 @@ class GateReport:
             "unmatched_current": self.unmatched_current,
             "unmatched_baseline": self.unmatched_baseline,
             "notes": self.notes,
-            "checks": [asdict(check) for check in self.checks],
+            "warnings": self.warnings,
+            "checks": [{**asdict(check), "threshold": check.threshold} for check in self.checks],
         }
 
 
@@ -147,16 +170,29 @@ def check_against_baseline(
         against=f"the tuned model of {baseline_name}",
         **kwargs,
     )
-    for key in ("do_sample", "seed", "num_samples", "max_new_tokens"):
-        ours, theirs = results["decoding"].get(key), baseline.get("decoding", {}).get(key)
-        if ours != theirs:
-            report.notes.append(f"decoding differs from the baseline: {key} = {ours!r} here, {theirs!r} there")
+    report.notes.extend(decoding_notes(results, [baseline]))
     if report.unmatched_current or report.unmatched_baseline:
         report.notes.append(
             f"{report.unmatched_current} prompt(s) only in this run and {report.unmatched_baseline} only in the "
             "baseline were not compared"
         )
+    report.notes.append(SINGLE_RUN_NOTE)
+    notes, warnings = environment_checks(results, {baseline_name: baseline})
+    report.notes.extend(notes)
+    report.warnings.extend(warnings)
     return report
+
+
+def decoding_notes(results: Mapping[str, Any], baselines: Sequence[Mapping[str, Any]]) -> list[str]:
+    """A note per decoding setting that differs from a baseline run's: such runs answer differently by design."""
+    notes = []
+    for key in ("do_sample", "seed", "num_samples", "max_new_tokens"):
+        ours = results["decoding"].get(key)
+        theirs = [baseline.get("decoding", {}).get(key) for baseline in baselines]
+        if any(value != ours for value in theirs):
+            shown = ", ".join(dict.fromkeys(repr(value) for value in theirs))
+            notes.append(f"decoding differs from the baseline: {key} = {ours!r} here, {shown} there")
+    return notes
 
 
 def check_against_base(results: Mapping[str, Any], **kwargs: Any) -> GateReport:

@@ -89,11 +89,17 @@ def gate_lines(gate: Mapping[str, Any]) -> list[str]:
     lines = [f"Regression gate against {gate['against']}: {verdict}"]
     for check in gate["checks"]:
         if check["regressed"]:
+            limit = f"tolerance {check['tolerance']}"
+            if check.get("runs", 1) > 1:  # a multi-run baseline: the rerun bound may be the larger limit
+                limit = f"threshold {fmt(check['threshold'])} (tolerance {check['tolerance']}, rerun bound " + (
+                    f"{fmt(check['rerun_bound'])} from run spread {fmt(check['run_spread'])})"
+                )
             lines.append(
                 f"  REGRESSED: {check['metric']} on {check['task']}: {fmt(check['mean_change'], True)} "
-                f"[{fmt(check['low'], True)}, {fmt(check['high'], True)}], tolerance {check['tolerance']}"
+                f"[{fmt(check['low'], True)}, {fmt(check['high'], True)}], {limit}"
             )
     lines.extend(f"  note: {note}" for note in gate.get("notes", []))
+    lines.extend(f"  warning: {warning}" for warning in gate.get("warnings", []))
     return lines
 
 

@@ -4,7 +4,7 @@ Top-level keys: `schema`, `created`, `models` (label -> model argument, resolved
 `tasks`, `metrics` (name -> direction), `means` (label -> task or "overall" -> metric -> mean over prompts),
 `set_metrics` (label -> task -> metric), `differences` (task or "overall" -> metric -> paired difference tuned - base
 with its interval and verdict), `generations` (one entry per prompt and sample, with each model's completion and
-scores) and, when a gate ran, `gate`.
+scores), `environment` (what makes runs comparable, `evals.environment`) and, when a gate ran, `gate`.
 """
 
 from __future__ import annotations
@@ -44,6 +44,25 @@ def load_results(path: str | Path) -> dict[str, Any]:
     if not results.get("generations"):
         raise ResultsError(f"{path} holds no generations to compare against")
     return results
+
+
+def load_baselines(paths: Iterable[str | Path]) -> list[tuple[str, dict[str, Any]]]:
+    """`(name, results)` for each baseline given: a results.json, or a folder whose `*.json` files are one run each
+    (reruns of the accepted commit, `examples/ci/baseline-runs/`), in name order."""
+    files: list[Path] = []
+    for given in paths:
+        path = Path(given).expanduser()
+        if path.is_dir():
+            found = sorted(path.glob("*.json"))
+            if not found:
+                raise ResultsError(f"Baseline folder {path} holds no *.json results files")
+            files.extend(found)
+        else:
+            files.append(path)
+    twice = sorted({str(path) for path in files if files.count(path) > 1})
+    if twice:
+        raise ResultsError(f"A baseline run was given twice: {', '.join(twice)}")
+    return [(str(path), load_results(path)) for path in files]
 
 
 def write_json(results: Mapping[str, Any], path: Path) -> None:

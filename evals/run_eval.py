@@ -16,10 +16,12 @@ from pathlib import Path
 from datasets import Dataset, concatenate_datasets
 
 from trl_sft_plus import SFTTrainer, models
+from trl_sft_plus.config import has_accelerator
 from trl_sft_plus.data_loading import mixture, tagged
 from trl_sft_plus.recipes import cpu_tutorial_config
 
 from . import cli
+from .environment import training_record, write_training_record
 
 # Rows per task: haiku teaches the 5-7-5 form and stopping, chat teaches answering and stopping, and the verified
 # standalone functions of `python-functions` teach what users ask for: the function the prompt names, with the
@@ -30,9 +32,23 @@ DEFAULT_SIZES = {"haiku": 1000, "chat": None}
 HELD_OUT_FUNCTIONS = 16  # validation prompts whose code runs against their tests: the checkpoint is chosen on them
 MAX_ANSWER_CHARS = 500
 CARD_MARKER = "<!-- nox -s eval: base versus tuned -->"
+BF16_MODES = ("auto", "on", "off")
 
 
-def training_config(output_dir: Path, steps: int, seed: int):
+def bf16_overrides(mode: str) -> dict[str, bool]:
+    """`auto` leaves the choice to SFTPlusConfig (bf16 autocast only on a CPU that computes bf16 natively); `on` and
+    `off` force it, to make the baseline reruns that cover both modes (examples/ci/README.md). On a CPU without
+    native bf16, `on` is emulated and slower than fp32."""
+    if mode not in BF16_MODES:
+        raise ValueError(f"bf16 mode must be one of {', '.join(BF16_MODES)}, got {mode!r}")
+    if mode == "auto":
+        return {}
+    if mode == "off":
+        return {"bf16": False}
+    return {"bf16": True, "use_cpu": not has_accelerator()}  # TrainingArguments takes CPU bf16 only with use_cpu
+
+
+def training_config(output_dir: Path, steps: int, seed: int, bf16: str = "auto"):
     """The tutorial recipe plus our tools against the seed's failure: four evaluations that generate and run the
     held-out functions' tests, and the checkpoint with the best `eval_gen_score` (ends, no loop, no echo, haiku form,
     Python that passes its tests) loaded at the end, not the last one."""
@@ -56,6 +72,7 @@ def training_config(output_dir: Path, steps: int, seed: int):
         validation_max_new_tokens=128,
         validation_batch_size=16,
         validation_allow_code_execution=True,
+        **bf16_overrides(bf16),
     )
 
 
@@ -73,12 +90,12 @@ def training_and_validation_rows(seed: int) -> tuple[Dataset, Dataset]:
     return train, concatenate_datasets([*no_tests, held_out])
 
 
-def fine_tune(output_dir: Path, steps: int, seed: int) -> Path:
+def fine_tune(output_dir: Path, steps: int, seed: int, bf16: str = "auto") -> Path:
     model, tokenizer = models.load(models.DEFAULT_MODEL)
     train, evaluation = training_and_validation_rows(seed)
     trainer = SFTTrainer(
         model=model,
-        args=training_config(output_dir / "run", steps, seed),
+        args=training_config(output_dir / "run", steps, seed, bf16),
         train_dataset=train,
         eval_dataset=evaluation,
         processing_class=tokenizer,
@@ -88,6 +105,8 @@ def fine_tune(output_dir: Path, steps: int, seed: int) -> Path:
     print(f"Best checkpoint by eval_gen_score: {best} ({trainer.state.best_metric})")
     tuned = output_dir / "tuned"
     trainer.save_model(str(tuned))  # config.json, model.safetensors, tokenizer files with the chat template
+    # Seed, bf16 mode and machine travel with the checkpoint: `compare` puts them in results.json for the gate
+    write_training_record(tuned, training_record(trainer.args, trainer.accelerator.mixed_precision))
     return tuned
 
 
@@ -110,6 +129,13 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("eval-results"))
     parser.add_argument("--steps", type=int, default=200, help="fine-tuning steps at batch 8")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--bf16",
+        choices=BF16_MODES,
+        default="auto",
+        help="bf16 autocast in training: auto (where the CPU computes bf16 natively), on or off; reruns for a "
+        "multi-run CI baseline switch it (default %(default)s)",
+    )
     parser.add_argument("--skip-training", action="store_true", help="compare an existing OUT/tuned checkpoint")
     parser.add_argument("--train-only", action="store_true", help="stop after saving OUT/tuned (CI gates it next)")
     args = parser.parse_args()
@@ -117,7 +143,7 @@ def main() -> int:
     started = time.perf_counter()
     tuned = args.out / "tuned"
     if not args.skip_training:
-        tuned = fine_tune(args.out, args.steps, args.seed)
+        tuned = fine_tune(args.out, args.steps, args.seed, args.bf16)
     trained = time.perf_counter()
     if args.train_only:
         print(f"Tuned checkpoint: {tuned.resolve()} (fine-tuning {trained - started:.0f} s)")

@@ -71,6 +71,7 @@ class ModelRun:
     generations: list[ScoredGeneration]
     load_seconds: float
     generate_seconds: float
+    dtype: str = "float32"  # of the weights during generation, recorded in the results' environment block
 
     @property
     def new_tokens(self) -> int:
@@ -121,6 +122,7 @@ def run_model(
                     )
                 )
     generated = time.perf_counter()
+    dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
     del model
     gc.collect()  # the next model loads right after; do not hold two in memory
-    return ModelRun(label, model_arg, path, generations, loaded - started, generated - loaded)
+    return ModelRun(label, model_arg, path, generations, loaded - started, generated - loaded, dtype)

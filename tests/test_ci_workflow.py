@@ -1,6 +1,7 @@
 """The CI workflow users copy (`examples/ci/sft-eval-gate.yml`): every project command it runs exists and accepts
 every flag it passes (checked with `--help`, no model loaded), and it gates, installs and uploads what the README
-says. A committed baseline must be a readable results.json of the shipped suites."""
+says. A committed baseline (one run, or the reruns in examples/ci/baseline-runs/) must be readable results.json files
+of the shipped suites."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from trl_sft_plus.evals.suite import BUILTIN_SUITES, load_suites
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOW = ROOT / "examples" / "ci" / "sft-eval-gate.yml"
 BASELINE = "examples/ci/baseline-results.json"
+BASELINE_RUNS = "examples/ci/baseline-runs"
 PROJECT_MODULES = ("evals", "evals.run_eval")  # `python -m` targets that belong to this project
 
 
@@ -91,7 +93,7 @@ def test_workflow_runs_on_pull_requests_and_gates_with_compare():
     workflow = load_workflow()
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads the bare key `on` as true
     assert "pull_request" in triggers
-    assert workflow["env"]["BASELINE"] == BASELINE
+    assert workflow["env"]["BASELINE"] == BASELINE and workflow["env"]["BASELINE_RUNS"] == BASELINE_RUNS
     commands = [command for command, _ in invocations()]
     assert ("evals.run_eval",) in commands and ("evals", "compare") in commands
     compares = [tokens for command, tokens in invocations() if command == ("evals", "compare")]
@@ -99,7 +101,22 @@ def test_workflow_runs_on_pull_requests_and_gates_with_compare():
         assert tokens[tokens.index("--base") + 1] == "smollm2-135m-instruct"
         assert tokens[tokens.index("--out") + 1] == "eval-results"
         assert "--fail-on-regression" in tokens
-    assert any(tokens[tokens.index("--baseline") + 1] == "$BASELINE" for tokens in compares if "--baseline" in tokens)
+    baselines = [tokens[tokens.index("--baseline") + 1] for tokens in compares if "--baseline" in tokens]
+    assert baselines == ["$BASELINE_RUNS", "$BASELINE"]  # the reruns first, the single run only without them
+    assert workflow["jobs"]["gate"]["timeout-minutes"] <= 60
+
+
+def test_baseline_reruns_switch_seed_and_bf16_and_upload_their_results():
+    job = load_workflow()["jobs"]["baseline-rerun"]
+    assert job["if"] == "${{ inputs.baseline_reruns }}"
+    matrix = job["strategy"]["matrix"]
+    assert len(matrix["seed"]) * len(matrix["bf16"]) >= 3 and set(matrix["bf16"]) == {"on", "off"}
+    commands = [shell_commands(step["run"]) for step in job["steps"] if "run" in step]
+    reruns = [tokens for lines in commands for tokens in lines if project_command(tokens) == ("evals.run_eval",)]
+    assert len(reruns) == 1 and "--train-only" not in reruns[0]  # trains and compares: results.json
+    assert "${{ matrix.seed }}" in " ".join(reruns[0]) and "${{ matrix.bf16 }}" in " ".join(reruns[0])
+    upload = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == "baseline-run/results.json"
 
 
 @pytest.mark.parametrize("command", sorted({command for command, _ in invocations()}), ids=" ".join)
@@ -143,8 +160,11 @@ def test_reports_are_uploaded_even_when_the_gate_fails():
     assert "eval-results/report.html" in paths and "eval-results/results.json" in paths
 
 
-def test_committed_baseline_is_a_results_file_of_the_shipped_suites():
-    path = ROOT / BASELINE
+@pytest.mark.parametrize(
+    "path", [BASELINE, *sorted(str(p.relative_to(ROOT)) for p in (ROOT / BASELINE_RUNS).glob("*.json"))]
+)
+def test_committed_baseline_is_a_results_file_of_the_shipped_suites(path):
+    path = ROOT / path
     if not path.is_file():
         pytest.skip(f"{BASELINE} is not committed yet: the workflow gates against the base model until it is")
     baseline = load_results(path)

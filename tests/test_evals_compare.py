@@ -93,6 +93,10 @@ def test_compare_writes_results_and_reports(tiny_models, small_suite, tmp_path):
     entry = results["generations"][0]
     assert entry["id"] == "haiku-programming" and len(set(entry["tuned"]["completion"].split())) == 1
     assert {"haiku_valid", "seq_rep_4", "eos_rate"} <= set(entry["base"]["scores"])
+    generation = results["environment"]["generation"]  # what makes runs comparable (evals/environment.py)
+    assert generation["dtypes"] == {"base": "float32", "tuned": "float32"} and generation["bf16"] is False
+    assert generation["torch_threads"] >= 1 and generation["libraries"]["torch"]
+    assert results["environment"]["training"] is None  # a tiny model saved without run_eval's training record
 
     markdown = (out / "report.md").read_text()
     assert "## haiku" in markdown and "## overall" in markdown and "| loop | lower |" in markdown
@@ -123,6 +127,7 @@ def test_gate_end_to_end_through_the_cli(tiny_models, small_suite, tmp_path, cap
     assert _compare(tiny_models["words"], tiny_models["words"], small_suite, same, "--baseline", baseline) == 0
     gate = json.loads((same / "results.json").read_text())["gate"]
     assert gate["passed"] and gate["against"] == f"the tuned model of {baseline}"
+    assert gate["warnings"] == []  # same machine, same libraries: nothing differs
     assert all(check["mean_change"] == 0.0 for check in gate["checks"])
 
     degraded = tmp_path / "degraded"
