@@ -31,6 +31,7 @@ from .environment import training_record, write_training_record
 DEFAULT_SIZES = {"haiku": 1000, "chat": None}
 HELD_OUT_FUNCTIONS = 16  # validation prompts whose code runs against their tests: the checkpoint is chosen on them
 MAX_ANSWER_CHARS = 500
+LEARNING_RATE = 5e-5
 CARD_MARKER = "<!-- nox -s eval: base versus tuned -->"
 BF16_MODES = ("auto", "on", "off")
 
@@ -49,14 +50,17 @@ def bf16_overrides(mode: str) -> dict[str, bool]:
 
 
 def training_config(output_dir: Path, steps: int, seed: int, bf16: str = "auto"):
-    """The tutorial recipe plus our tools against the seed's failure: four evaluations that generate and run the
+    """The tutorial recipe plus our tools against the seed's failure: three evaluations that generate and run the
     held-out functions' tests, and the checkpoint with the best `eval_gen_score` (ends, no loop, no echo, haiku form,
     Python that passes its tests) loaded at the end, not the last one."""
-    every = max(1, steps // 4)
+    every = max(1, steps // 3)
     return cpu_tutorial_config(
         str(output_dir),
         max_steps=steps,
         max_length=192,
+        # A quarter of the tutorial's 2e-4: at 2e-4 the checkpoints of a 120-step run wrote garbled code (python_pass
+        # 0.32 -> 0.05 at step 40, `" ".join(char.split(" ").split(" ")...`) while learning the haiku form.
+        learning_rate=LEARNING_RATE,
         eval_strategy="steps",
         eval_steps=every,
         save_strategy="steps",
@@ -68,7 +72,7 @@ def training_config(output_dir: Path, steps: int, seed: int, bf16: str = "auto")
         greater_is_better=True,
         per_device_eval_batch_size=8,
         seed=seed,
-        repetition_monitor_steps=max(1, steps // 4),
+        repetition_monitor_steps=every,
         validation_max_new_tokens=128,
         validation_batch_size=16,
         validation_allow_code_execution=True,
@@ -127,7 +131,7 @@ def add_comparison_to_card(out: Path, tuned: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("eval-results"))
-    parser.add_argument("--steps", type=int, default=200, help="fine-tuning steps at batch 8")
+    parser.add_argument("--steps", type=int, default=120, help="fine-tuning steps at batch 8")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--bf16",
