@@ -51,4 +51,4 @@ def bench(session: nox.Session) -> None:
 
 
 LINTED = ["trl_sft_plus", "data_builders", "evals", "examples", "benchmarks", "tests", "noxfile.py"]
-BENCHMARKS = ["bench_filters.py", "bench_monitor.py", "bench_generation.py"]
+BENCHMARKS = ["bench_filters.py", "bench_monitor.py", "bench_generation.py", "bench_train_step.py"]

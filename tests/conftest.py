@@ -86,6 +86,8 @@ def plain_config(output_dir, **overrides):
         repetition_monitor=False,
         eos_preflight=False,
         generation_validation=False,
+        full_logits_loss=False,  # TRL's fused LM head and TRL's sampler, as in trl.SFTTrainer
+        train_sampling_strategy="random",
     )
     values.update(overrides)
     return SFTPlusConfig(**values)

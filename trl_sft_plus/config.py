@@ -159,6 +159,19 @@ class SFTPlusConfig(GenerationCheckFields, SFTConfig):
             it only costs time. `bf16` left unset resolves, without a GPU, to bf16 autocast on a CPU that computes
             bf16 natively (AVX512-BF16/AMX, with `use_cpu=True`) and to off elsewhere, instead of failing.
 
+        full_logits_loss (`bool` or `None`, defaults to `None`):
+            Compute the loss from the logits of the trained positions, built once, instead of TRL's chunked fused LM
+            head (which recomputes them in the backward pass; `trl_sft_plus.full_logits`). `None` does so when training
+            on a CPU and a batch's logits fit `full_logits_max_memory_mb`, and keeps TRL's head elsewhere; `True`
+            always (an error where the model or setup needs TRL's head); `False` never. Same loss within float
+            rounding.
+        full_logits_max_memory_mb (`int`, defaults to `2048`): memory that `full_logits_loss=None` lets one batch's
+            logits take: trained tokens x vocabulary x 12 bytes (49,152 entries: about 3,600 tokens in 2 GiB).
+        train_sampling_strategy (`str` or `None`, defaults to `None`):
+            TRL's sampler choice (`"random"`, `"sequential"`, `"group_by_length"`, `"batch_rebalance"`). `None`
+            groups rows of similar length into batches (`"group_by_length"`) when training on a CPU with a tokenized
+            map-style dataset, where padding is computed in full, and is `"random"`, TRL's default, elsewhere.
+
         allow_pickle (`bool`, defaults to `False`): let a model given by name or path load pickle weights.
 
         > Data quality (before tokenization)
@@ -210,6 +223,30 @@ class SFTPlusConfig(GenerationCheckFields, SFTConfig):
         metadata={
             "help": "Enable gradient checkpointing to trade compute for memory. `None` (default) turns it on where a "
             "bf16-capable accelerator is present, like TRL, and off on CPU."
+        },
+    )
+
+    full_logits_loss: bool | None = field(
+        default=None,
+        metadata={
+            "help": "Compute the loss from the trained positions' logits, built once, instead of TRL's chunked fused "
+            "LM head, which recomputes them in the backward pass. `None` (default): on a CPU when a batch's logits fit "
+            "`full_logits_max_memory_mb`, TRL's head elsewhere; `True`: always; `False`: never."
+        },
+    )
+    full_logits_max_memory_mb: int = field(
+        default=2048,
+        metadata={
+            "help": "Most memory (MiB) that `full_logits_loss=None` lets one batch's logits take, counted as trained "
+            "tokens x vocabulary x 12 bytes; a larger batch uses TRL's fused head."
+        },
+    )
+    train_sampling_strategy: str | None = field(
+        default=None,
+        metadata={
+            "help": "Sampler for training: 'random', 'sequential', 'group_by_length' or 'batch_rebalance', as in "
+            "TRL. `None` (default): 'group_by_length' when training on a CPU with a tokenized map-style dataset "
+            "(batches of similar lengths compute less padding), 'random' (TRL's default) elsewhere."
         },
     )
 
@@ -265,3 +302,5 @@ class SFTPlusConfig(GenerationCheckFields, SFTConfig):
         if self.unlikelihood_alpha < 0:
             raise ValueError(f"unlikelihood_alpha must be >= 0, got {self.unlikelihood_alpha}")
         self.check_generation_fields()
+        if self.full_logits_max_memory_mb < 0:
+            raise ValueError("full_logits_max_memory_mb must be >= 0")

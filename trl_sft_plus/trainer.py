@@ -3,7 +3,9 @@
 - `_prepare_dataset`: quality filters on the raw rows, before TRL tokenizes them (`trl_sft_plus.quality`).
 - `__init__` end: EOS preflight on the prepared data and collator; the repetition monitor callback and the generation
   validator (`GenerationChecksMixin`, shared with `GRPOPlusTrainer`).
-- `compute_loss`: the optional unlikelihood term (`trl_sft_plus.repetition.unlikelihood`).
+- `compute_loss`: on a CPU, the loss from full logits instead of TRL's chunked LM head (`trl_sft_plus.full_logits`);
+  the optional unlikelihood term (`trl_sft_plus.repetition.unlikelihood`).
+- `_get_train_sampler`: an unset `train_sampling_strategy` groups rows by length on a CPU (`trl_sft_plus.batching`).
 - `evaluation_loop` (in the mixin): `eval_gen_*` metrics from the generation validator (`trl_sft_plus.validation`).
 With every addition switched off, each override delegates straight to TRL.
 """
@@ -120,6 +122,10 @@ class SFTPlusTrainer(GenerationChecksMixin, SFTTrainer):
             )
             if self.eos_preflight.fixed_collator is not None:
                 self.data_collator = self.eos_preflight.fixed_collator
+        from .full_logits import FullLogitsLoss
+
+        self.full_logits = FullLogitsLoss.for_trainer(self)
+        self._log_cpu_step_defaults()
         self.unlikelihood = None
         if args.unlikelihood_alpha > 0:
             from .repetition.unlikelihood import UnlikelihoodLoss
@@ -127,6 +133,21 @@ class SFTPlusTrainer(GenerationChecksMixin, SFTTrainer):
             self.unlikelihood = UnlikelihoodLoss.for_trainer(self)
         self._setup_generation_checks(validation_dataset, self._raw_eval_dataset)
         self._raw_eval_dataset = None
+
+    def _log_cpu_step_defaults(self) -> None:
+        from .batching import auto_sampling_strategy
+
+        chosen = []
+        if self.full_logits is not None and self.args.full_logits_loss is None:
+            chosen.append(
+                f"the loss from full logits (batches whose logits fit {self.args.full_logits_max_memory_mb} MiB)"
+            )
+        if self.args.train_sampling_strategy is None and self.train_dataset is not None:
+            strategy = auto_sampling_strategy(self.args.device, self.train_dataset, self.args.length_column_name)
+            if strategy == "group_by_length":
+                chosen.append("batches of similar lengths (train_sampling_strategy='group_by_length')")
+        if chosen:
+            logger.warning("trl-sft-plus: training on a CPU, so %s.", " and ".join(chosen))
 
     # Data quality -------------------------------------------------------------------------------------------------
 
@@ -161,6 +182,9 @@ class SFTPlusTrainer(GenerationChecksMixin, SFTTrainer):
     # Loss ---------------------------------------------------------------------------------------------------------
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.full_logits is not None and self.full_logits.applies(inputs):
+            # TRL's compute_loss calls `model(**inputs, fused_lm_head=True)`; the stand-in answers that call
+            return super().compute_loss(self.full_logits.head(model), inputs, return_outputs, num_items_in_batch)
         if self.unlikelihood is None or not model.training:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         with self.unlikelihood.capture() as captured:
@@ -169,6 +193,22 @@ class SFTPlusTrainer(GenerationChecksMixin, SFTTrainer):
         penalty = self.unlikelihood.penalty(captured, inputs, num_items_in_batch)
         loss = loss + self.args.unlikelihood_alpha * penalty
         return (loss, result[1]) if return_outputs else loss
+
+    # Batching -----------------------------------------------------------------------------------------------------
+
+    def _get_train_sampler(self, train_dataset=None):
+        if self.args.train_sampling_strategy is not None:
+            return super()._get_train_sampler(train_dataset)
+        from .batching import auto_sampling_strategy
+
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        self.args.train_sampling_strategy = auto_sampling_strategy(
+            self.args.device, dataset, self.args.length_column_name
+        )
+        try:  # transformers builds the sampler from the args; the field stays unset for the next call
+            return super()._get_train_sampler(train_dataset)
+        finally:
+            self.args.train_sampling_strategy = None
 
     # Model card ---------------------------------------------------------------------------------------------------
 

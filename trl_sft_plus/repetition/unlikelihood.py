@@ -20,6 +20,8 @@ from typing import Any
 import torch
 from accelerate.utils import is_peft_model
 
+from ..full_logits import logit_transform
+
 
 class UnlikelihoodUnsupported(ValueError):
     """The trainer's configuration computes its loss in a way the unlikelihood term cannot follow."""
@@ -47,11 +49,7 @@ class UnlikelihoodLoss:
             reasons.append("label smoothing")
         if getattr(trainer, "_is_vision_dataset", False):
             reasons.append("vision datasets")
-        config = trainer.model.config.get_text_config()
-        if getattr(config, "final_logit_softcapping", None) or any(
-            getattr(config, name, None) not in (None, 1.0)
-            for name in ("logit_scale", "output_multiplier", "logits_scaling")
-        ):
+        if logit_transform(trainer.model.config) is not None:
             reasons.append("models that scale or soft-cap their logits")
         parallelism = trainer.accelerator.parallelism_config
         if parallelism is not None and (parallelism.sp_enabled or parallelism.cp_enabled):
