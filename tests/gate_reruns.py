@@ -1,4 +1,7 @@
-"""Synthetic reruns built from the real per-prompt scores of `examples/ci/baseline-results.json`, for the gate tests.
+"""Synthetic reruns built from the real per-prompt scores of a flagship run, for the gate tests.
+
+`tests/data/accepted_run.json` is a frozen copy of the CI baseline of commit cbcffc8 (lr 5e-5, seed 0): the tests pin
+decisions on its numbers, so refreshing `examples/ci/baseline-results.json` must not change them.
 
 A rerun of an unchanged commit answers most prompts as before and some differently: `rerun` gives a random share of
 each task's prompts the answer (all its scores together) of another prompt of the same task, so the metrics keep
@@ -18,7 +21,7 @@ from trl_sft_plus.evals.suite import BUILTIN_SUITES, load_suites
 from trl_sft_plus.validation.scoring import sample_of, score_generations
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "examples" / "ci" / "baseline-results.json"
+BASELINE = ROOT / "tests" / "data" / "accepted_run.json"
 
 # The tutorial's failure (README): code that degenerates into repeated `global` lines, cut off mid-line
 GLOBAL_LOOP = "```python\ndef move(snake):\n" + "    global direction\n" * 30 + "    glo"

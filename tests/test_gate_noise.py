@@ -1,4 +1,4 @@
-"""`python -m evals noise` (`evals.noise`) on reruns built from the real per-prompt scores of the CI baseline: spread,
+"""`python -m evals noise` (`evals.noise`) on reruns built from the real per-prompt scores of a frozen flagship run: spread,
 leave-one-out false alarms, and the power to catch a small but real regression."""
 
 from __future__ import annotations
@@ -48,9 +48,10 @@ def test_a_small_regression_is_caught_at_the_stated_power(report):
     assert loop.power_at_effect >= 0.8
     assert loop.smallest_share is not None and loop.smallest_share <= 0.10
     assert loop.smallest_change == pytest.approx(loop.smallest_share, abs=1e-9)  # each degraded prompt: 0 -> 1
-    # ... while haiku_valid, whose runs spread widely, cannot fall far enough for 10% of prompts to be caught.
-    haiku = _check(report, "haiku", "haiku_valid")
-    assert haiku.spread > 0.03 and haiku.power_at_effect <= 0.1
+    # ... while chat prompt_echo, whose runs spread widely (the false alarm of two real seeds), cannot fall far enough
+    # for 10% of prompts to be caught.
+    echo = _check(report, "chat", "prompt_echo")
+    assert echo.spread > 0.02 and echo.power_at_effect <= 0.1
 
 
 def test_power_grows_with_the_effect():

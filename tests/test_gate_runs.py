@@ -1,5 +1,5 @@
 """The gate against several reruns (`evals.gate_runs`), on reruns built from the real per-prompt scores of
-`examples/ci/baseline-results.json` (tests/gate_reruns.py): reruns of an unchanged recipe pass, the tutorial's
+a flagship run (tests/gate_reruns.py): reruns of an unchanged recipe pass, the tutorial's
 failure fails, and a single baseline run keeps today's decisions."""
 
 from __future__ import annotations
@@ -47,8 +47,8 @@ def test_reruns_of_an_unchanged_recipe_pass_the_multi_run_gate_but_not_the_singl
         report = check_against_runs(run, others, n_resamples=RESAMPLES)
         assert report.passed, [check.describe() for check in report.regressions]
         assert len(report.checks) == 15 and all(check.runs == 4 for check in report.checks)
-    haiku = next(c for c in report.checks if (c.task, c.metric) == ("haiku", "haiku_valid"))
-    assert haiku.run_spread > 0 and haiku.rerun_bound > haiku.tolerance  # the spread, not the tolerance, decides
+    echo = next(c for c in report.checks if (c.task, c.metric) == ("chat", "prompt_echo"))
+    assert echo.run_spread > 0 and echo.rerun_bound > echo.tolerance  # the spread, not the tolerance, decides
 
 
 def test_the_tutorial_failure_fails_on_loop_repetition_and_python_validity(tmp_path, capsys):
