@@ -147,7 +147,21 @@ def apply_device_defaults(config: Any) -> None:
 
 
 @dataclass
-class SFTPlusConfig(GenerationCheckFields, SFTConfig):
+class DeviceDefaultFields:
+    """The field whose TRL default assumes a GPU, unset until `apply_device_defaults` resolves it (both trainers'
+    configs put this mixin before TRL's config so that its default wins)."""
+
+    gradient_checkpointing: bool | None = field(
+        default=None,
+        metadata={
+            "help": "Enable gradient checkpointing to trade compute for memory. `None` (default) turns it on where a "
+            "bf16-capable accelerator is present, like TRL, and off on CPU."
+        },
+    )
+
+
+@dataclass
+class SFTPlusConfig(GenerationCheckFields, DeviceDefaultFields, SFTConfig):
     r"""
     Configuration for [`SFTPlusTrainer`]: every field of `trl.SFTConfig`, with the same meaning and defaults, plus:
 
@@ -217,14 +231,6 @@ class SFTPlusConfig(GenerationCheckFields, SFTConfig):
     """
 
     _VALID_DICT_FIELDS = SFTConfig._VALID_DICT_FIELDS + ["quality_filter_kwargs"]
-
-    gradient_checkpointing: bool | None = field(
-        default=None,
-        metadata={
-            "help": "Enable gradient checkpointing to trade compute for memory. `None` (default) turns it on where a "
-            "bf16-capable accelerator is present, like TRL, and off on CPU."
-        },
-    )
 
     full_logits_loss: bool | None = field(
         default=None,

@@ -7,11 +7,11 @@ from typing import ClassVar
 
 from trl import GRPOConfig
 
-from .config import GenerationCheckFields, apply_device_defaults
+from .config import DeviceDefaultFields, GenerationCheckFields, apply_device_defaults
 
 
 @dataclass
-class GRPOPlusConfig(GenerationCheckFields, GRPOConfig):
+class GRPOPlusConfig(GenerationCheckFields, DeviceDefaultFields, GRPOConfig):
     r"""
     Configuration for [`GRPOPlusTrainer`]: every field of `trl.GRPOConfig`, with the same meaning and defaults, plus:
 
@@ -40,14 +40,6 @@ class GRPOPlusConfig(GenerationCheckFields, GRPOConfig):
 
     # Derived by GRPOConfig.__post_init__ from generation_batch_size; copying both from a TRL config would be refused
     _DERIVED_FIELDS: ClassVar[tuple[str, ...]] = ("steps_per_generation",)
-
-    gradient_checkpointing: bool | None = field(
-        default=None,
-        metadata={
-            "help": "Enable gradient checkpointing to trade compute for memory. `None` (default) turns it on where a "
-            "bf16-capable accelerator is present, like TRL, and off on CPU."
-        },
-    )
 
     collapse_check: bool = field(
         default=True,
