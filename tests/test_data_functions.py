@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import re
 import statistics
 from collections import Counter
@@ -149,6 +150,16 @@ def test_loaded_by_name_and_tagged_as_python():
     assert TASK_OF_DATASET["python-functions"] == "python"
     mixed = mixture({"python-functions": 20}, seed=1)
     assert set(mixed["task"]) == {"python"} and len(mixed) == 20
+
+
+def test_max_answer_chars_counts_the_rows_it_drops(caplog):
+    limit = 200
+    longer = sum(len(row["messages"][-1]["content"]) > limit for row in ROWS)
+    assert 0 < longer < len(ROWS)
+    with caplog.at_level(logging.WARNING, logger="trl_sft_plus.data_loading"):
+        kept = mixture({"python-functions": None}, max_answer_chars=limit)
+    assert len(kept) == len(ROWS) - longer
+    assert f"python-functions: dropped {longer} of {len(ROWS)} rows" in caplog.text
 
 
 def _task(code: str, signature: str = "half(n)", tests=("assert half(4) == 2", "assert half(1) == 0.5")) -> Task:

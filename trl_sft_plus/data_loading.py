@@ -11,12 +11,14 @@ and adds `task`, which generation-based validation uses to pick the scorers of e
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 
 from datasets import Dataset, DatasetDict, concatenate_datasets, load_dataset
 
+logger = logging.getLogger(__name__)
 DATA_DIR = Path(__file__).parent / "data"
 
 
@@ -136,7 +138,16 @@ def tagged(
     `keep_tests` keeps the rows' `tests` too (validation prompts whose code runs against them)."""
     dataset = load_rows(name)
     if max_answer_chars is not None:
+        total = len(dataset)
         dataset = dataset.filter(lambda row: len(row["messages"][-1]["content"]) <= max_answer_chars)
+        if len(dataset) < total:  # counted under its reason, like the quality filters' drops
+            logger.warning(
+                "%s: dropped %d of %d rows whose answer is longer than max_answer_chars=%d characters.",
+                name,
+                total - len(dataset),
+                total,
+                max_answer_chars,
+            )
     if rows is not None and rows < len(dataset):
         dataset = dataset.shuffle(seed=seed).select(range(rows))
     task = TASK_OF_DATASET.get(name, "chat")
