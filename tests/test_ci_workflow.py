@@ -106,6 +106,15 @@ def test_workflow_runs_on_pull_requests_and_gates_with_compare():
     assert workflow["jobs"]["gate"]["timeout-minutes"] <= 60
 
 
+def test_candidate_and_baseline_reruns_train_with_the_same_recipe():
+    # The gate compares the candidate with reruns of the accepted commit: both must train as `nox -s eval` does (a
+    # candidate trained 200 steps against 120-step baselines would be judged on the recipe, not the change)
+    trainings = [tokens for command, tokens in invocations() if command == ("evals.run_eval",)]
+    assert len(trainings) == 2
+    for tokens in trainings:
+        assert not any(token.startswith(("--steps", "--learning-rate")) for token in tokens), tokens
+
+
 def test_baseline_reruns_switch_seed_and_bf16_and_upload_their_results():
     job = load_workflow()["jobs"]["baseline-rerun"]
     assert job["if"] == "${{ inputs.baseline_reruns }}"
