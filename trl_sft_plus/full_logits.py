@@ -43,16 +43,23 @@ def logit_transform(config: Any) -> str | None:
     return None
 
 
-def unsupported_reasons(trainer: Any) -> list[str]:
-    """Why the full-logits path cannot stand in for TRL's fused head on this trainer (empty when it can)."""
-    args, model = trainer.args, trainer.model
+def loss_bypasses_fused_head(trainer: Any) -> list[str]:
+    """The trainer settings under which TRL computes the SFT loss without its fused LM head (a custom loss function,
+    label smoothing, vision data): a path rebuilt from the fused head's outputs cannot follow them."""
     reasons = []
     if trainer.compute_loss_func is not None:
         reasons.append("a custom `compute_loss_func`")
-    if args.label_smoothing_factor > 0:
+    if trainer.args.label_smoothing_factor > 0:
         reasons.append("label smoothing")
     if getattr(trainer, "_is_vision_dataset", False):
         reasons.append("vision datasets")
+    return reasons
+
+
+def unsupported_reasons(trainer: Any) -> list[str]:
+    """Why the full-logits path cannot stand in for TRL's fused head on this trainer (empty when it can)."""
+    args, model = trainer.args, trainer.model
+    reasons = loss_bypasses_fused_head(trainer)
     if getattr(args, "unlikelihood_alpha", 0) > 0:
         reasons.append("the unlikelihood loss (built on the fused head's outputs)")
     parallelism = trainer.accelerator.parallelism_config

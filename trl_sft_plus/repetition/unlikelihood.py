@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from accelerate.utils import is_peft_model
 
-from ..full_logits import logit_transform
+from ..full_logits import logit_transform, loss_bypasses_fused_head
 
 
 class UnlikelihoodUnsupported(ValueError):
@@ -42,13 +42,7 @@ class UnlikelihoodLoss:
     @classmethod
     def for_trainer(cls, trainer: Any) -> UnlikelihoodLoss:
         args = trainer.args
-        reasons = []
-        if trainer.compute_loss_func is not None:
-            reasons.append("a custom `compute_loss_func`")
-        if args.label_smoothing_factor > 0:
-            reasons.append("label smoothing")
-        if getattr(trainer, "_is_vision_dataset", False):
-            reasons.append("vision datasets")
+        reasons = loss_bypasses_fused_head(trainer)
         if logit_transform(trainer.model.config) is not None:
             reasons.append("models that scale or soft-cap their logits")
         parallelism = trainer.accelerator.parallelism_config
