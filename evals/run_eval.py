@@ -3,8 +3,8 @@ monitoring and validation on), keep the result as a plain checkpoint in `eval-re
 tuned on the shipped suites with `python -m evals compare` and write the reports under `eval-results/`; the
 comparison's tables are also appended to the tuned model's card, `eval-results/tuned/README.md`.
 
-The defaults fit the 20-minute budget on 2 CPU cores: measured 918 s of fine-tuning (with three evaluations and
-three monitor checks) and 229 s for the comparison, 19.3 minutes in all, on a CPU without native bf16.
+The defaults fit the 20-minute budget on 2 CPU cores: measured 851 s of fine-tuning (with three evaluations and
+three monitor checks) and 194 s for the comparison, 17.4 minutes in all, on a CPU without native bf16.
 """
 
 from __future__ import annotations
