@@ -1,0 +1,112 @@
+"""The second stage (`nox -s rl`): which greedy answers the scorers reject, and the base / SFT / stage table."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from datasets import Dataset
+
+from evals import run_rl
+from evals.three_way import three_way_markdown
+from tests.gate_reruns import accepted_run
+from trl_sft_plus.generation import Generation
+
+PROMPT = "Can you write me a haiku about strawberries?"
+VALID = "strawberries in bloom\nin the woods the streams run full\nsoft soil, the bees hum"  # 5-7-5, on topic
+
+
+def haiku_rows(count: int) -> Dataset:
+    messages = [[{"role": "user", "content": PROMPT}, {"role": "assistant", "content": VALID}]] * count
+    return Dataset.from_dict({"messages": messages, "task": ["haiku"] * count})
+
+
+def fake_generate(answers: list[tuple[str, bool]]):
+    def generate(model, tokenizer, prompts, settings):
+        assert not settings.do_sample  # the SFT model's greedy answer is what gets judged
+        return [
+            Generation(index=i, prompt=p, completion=text, prompt_token_ids=[1], completion_token_ids=[2], finished=f)
+            for i, (p, (text, f)) in enumerate(zip(prompts, answers, strict=True))
+        ]
+
+    return generate
+
+
+def test_accepted_needs_eos_no_loop_and_every_task_check():
+    good = {"eos_rate": 1.0, "loop": 0.0, "haiku_valid": 1.0, "haiku_on_topic": 1.0}
+    assert run_rl.accepted(good, "haiku")
+    assert not run_rl.accepted({**good, "haiku_on_topic": 0.0}, "haiku")
+    assert not run_rl.accepted({**good, "haiku_valid": 0.0}, "haiku")
+    assert not run_rl.accepted({**good, "eos_rate": 0.0}, "haiku")
+    assert run_rl.accepted({"eos_rate": 1.0, "loop": 0.0}, "chat")
+    assert not run_rl.accepted({"eos_rate": 1.0, "loop": 1.0}, "chat")
+
+
+def test_rejected_rows_keeps_the_prompts_whose_greedy_answer_fails(monkeypatch):
+    answers = [
+        (VALID, True),  # accepted
+        ("strawberries in the bloom\nin the woods the streams run full\nsoft soil, the bees hum", True),  # 6-7-5
+        (VALID, False),  # cut off at the token limit
+        ("the sea at dawn glows\nin the woods the streams run full\nsoft soil, the bees hum", True),  # off topic
+    ]
+    monkeypatch.setattr(run_rl, "generate", fake_generate(answers))
+    rows = haiku_rows(len(answers)).add_column("row", list(range(len(answers))))
+    rejected, accepted_count = run_rl.rejected_rows(model=None, tokenizer=None, rows=rows)
+    assert accepted_count == 1
+    assert rejected["row"] == [1, 2, 3]
+    assert rejected["messages"][0][-1]["content"] == VALID  # the verified reference is what gets trained
+
+
+def stage_results(sft: dict, path: str, haiku_valid: float) -> dict:
+    stage = copy.deepcopy(sft)
+    stage["models"]["base"] = dict(sft["models"]["tuned"], path=path)
+    stage["means"]["base"] = copy.deepcopy(sft["means"]["tuned"])
+    stage["means"]["tuned"]["haiku"]["haiku_valid"] = haiku_valid
+    stage["differences"]["haiku"]["haiku_valid"] = {
+        "mean": haiku_valid, "low": 0.1, "high": 0.4, "n": 32, "verdict": "better",
+    }  # fmt: skip
+    return stage
+
+
+def test_three_way_table_puts_base_sft_and_stage_side_by_side():
+    sft = accepted_run()
+    sft["means"]["base"]["python"]["python_pass"] = 0.25
+    sft["means"]["tuned"]["python"]["python_pass"] = 0.5
+    stage = stage_results(sft, sft["models"]["tuned"]["path"], 0.25)
+    stage["means"]["tuned"]["python"]["python_pass"] = 0.75
+    table = three_way_markdown(sft, stage)
+    assert "Warning" not in table
+    assert "| haiku | haiku_valid | 0.000 | 0.000 | 0.250 | +0.000 [+0.000, +0.000] no significant change | " in table
+    assert "+0.250 [+0.100, +0.400] better |" in table
+    assert "| python | python_pass | 0.250 | 0.500 | 0.750 |" in table
+    assert "| chat | cross_prompt_distinct (set) |" in table
+
+
+def test_three_way_table_warns_when_the_stage_started_from_another_checkpoint():
+    sft = accepted_run()
+    table = three_way_markdown(sft, stage_results(sft, "/elsewhere/tuned", 0.25))
+    assert "Warning" in table and "/elsewhere/tuned" in table
+
+
+def test_stage_refuses_to_start_without_an_sft_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.setattr("sys.argv", ["run_rl", "--sft", str(tmp_path), "--out", str(tmp_path / "rl")])
+    with pytest.raises(SystemExit, match="No SFT checkpoint in .*nox -s eval"):
+        run_rl.main()
+
+
+def test_stage_rows_count_every_prompt_and_add_the_replay(monkeypatch):
+    def generate(model, tokenizer, prompts, settings):
+        return [
+            Generation(
+                index=i, prompt=p, completion="no poem", prompt_token_ids=[1], completion_token_ids=[2], finished=True
+            )
+            for i, p in enumerate(prompts)
+        ]  # not three lines: every prompt is rejected
+
+    monkeypatch.setattr(run_rl, "generate", generate)
+    rows, counts = run_rl.stage_rows(model=None, tokenizer=None, seed=0)
+    assert counts["haiku_prompts"] == run_rl.HAIKU_PROMPTS
+    assert (counts["haiku_accepted"], counts["haiku_rejected"]) == (0, run_rl.HAIKU_PROMPTS)
+    assert counts["replay_chat"] == run_rl.REPLAY["chat"]
+    assert len(rows) == counts["haiku_rejected"] + sum(run_rl.REPLAY.values())
+    assert sorted(set(rows["task"])) == ["chat", "haiku"]
