@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from datasets import Dataset, concatenate_datasets
+from matplotlib.figure import Figure
 
 from trl_sft_plus import SFTTrainer, models
 from trl_sft_plus.data_loading import tagged
@@ -73,6 +74,17 @@ def stage_rows(model, tokenizer, seed: int) -> tuple[Dataset, dict[str, int]]:
     return concatenate_datasets([rejected, *replay]).shuffle(seed=seed), counts
 
 
+def loss_figure(log_history: list[dict]) -> Figure:
+    """The stage's training loss by step (`training.png`), from the trainer's log history."""
+    points = [(entry["step"], entry["loss"]) for entry in log_history if "loss" in entry and "step" in entry]
+    figure = Figure(figsize=(5, 3))
+    axes = figure.add_subplot()
+    axes.plot([step for step, _ in points], [float(loss) for _, loss in points], marker="o")
+    axes.set(xlabel="step", ylabel="training loss", title="second stage")
+    figure.tight_layout()
+    return figure
+
+
 def train_stage(sft: Path, out: Path, seed: int) -> tuple[Path, dict[str, int]]:
     model, tokenizer = models.load(str(sft))
     started = time.perf_counter()
@@ -93,6 +105,7 @@ def train_stage(sft: Path, out: Path, seed: int) -> tuple[Path, dict[str, int]]:
     trainer.save_model(str(stage))
     counts["training_seconds"] = round(time.perf_counter() - started - counts["selection_seconds"])
     write_json({"rows": counts, "log_history": trainer.state.log_history}, out / "training.json")
+    loss_figure(trainer.state.log_history).savefig(out / "training.png")
     return stage, counts
 
 

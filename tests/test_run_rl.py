@@ -110,3 +110,15 @@ def test_stage_rows_count_every_prompt_and_add_the_replay(monkeypatch):
     assert counts["replay_chat"] == run_rl.REPLAY["chat"]
     assert len(rows) == counts["haiku_rejected"] + sum(run_rl.REPLAY.values())
     assert sorted(set(rows["task"])) == ["chat", "haiku"]
+
+
+def test_loss_figure_plots_the_logged_losses_by_step():
+    history = [
+        {"loss": 1.5, "step": 10},
+        {"eval_loss": 9.0, "step": 10},
+        {"loss": 0.9, "step": 20},
+        {"train_loss": 1.2},
+    ]
+    line = run_rl.loss_figure(history).axes[0].lines[0]
+    assert list(line.get_xdata()) == [10, 20]
+    assert list(line.get_ydata()) == [1.5, 0.9]
