@@ -27,6 +27,10 @@ def fmt(value: float | None, signed: bool = False) -> str:
     return f"{value:+.3f}" if signed else f"{value:.3f}"
 
 
+def interval(low: float | None, high: float | None) -> str:
+    return f"[{fmt(low, True)}, {fmt(high, True)}]"
+
+
 def direction_word(way: int) -> str:
     return {HIGHER_IS_BETTER: "higher", LOWER_IS_BETTER: "lower"}.get(way, "-")
 
@@ -42,7 +46,7 @@ def comparison_rows(results: Mapping[str, Any], group: str) -> list[dict[str, st
                 "base": fmt(results["means"]["base"][group].get(metric)),
                 "tuned": fmt(results["means"]["tuned"][group].get(metric)),
                 "difference": fmt(diff["mean"], signed=True),
-                "interval": f"[{fmt(diff['low'], True)}, {fmt(diff['high'], True)}]",
+                "interval": interval(diff["low"], diff["high"]),
                 "n": str(diff["n"]),
                 "verdict": diff["verdict"],
             }
@@ -96,7 +100,7 @@ def gate_lines(gate: Mapping[str, Any]) -> list[str]:
                 )
             lines.append(
                 f"  REGRESSED: {check['metric']} on {check['task']}: {fmt(check['mean_change'], True)} "
-                f"[{fmt(check['low'], True)}, {fmt(check['high'], True)}], {limit}"
+                f"{interval(check['low'], check['high'])}, {limit}"
             )
     lines.extend(f"  note: {note}" for note in gate.get("notes", []))
     lines.extend(f"  warning: {warning}" for warning in gate.get("warnings", []))

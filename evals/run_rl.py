@@ -27,7 +27,8 @@ from trl_sft_plus import SFTTrainer, models
 from trl_sft_plus.data_loading import tagged
 from trl_sft_plus.generation import GenerationSettings, generate
 from trl_sft_plus.recipes import cpu_tutorial_config
-from trl_sft_plus.validation.scorers import Sample, default_scorers, score_sample, scorers_for
+from trl_sft_plus.validation.scorers import Sample
+from trl_sft_plus.validation.scoring import score_generations
 
 from . import cli
 from .results import load_results, write_json
@@ -56,12 +57,16 @@ def rejected_rows(model, tokenizer, rows: Dataset, batch_size: int = 64) -> tupl
     trains on), and how many were accepted. Every row is counted: accepted + len(rejected) == len(rows)."""
     prompts = [row["messages"][:-1] for row in rows]
     generations = generate(model, tokenizer, prompts, GenerationSettings(max_new_tokens=40, batch_size=batch_size))
-    keep = []
-    for index, (row, generation) in enumerate(zip(rows, generations, strict=True)):
-        sample = Sample(generation.user_text, generation.completion, finished=generation.finished, task=row["task"])
-        scores, _ = score_sample(sample, scorers_for(sample, default_scorers()))
-        if not accepted(scores, row["task"]):
-            keep.append(index)
+    samples = [
+        Sample(generation.user_text, generation.completion, finished=generation.finished, task=task)
+        for generation, task in zip(generations, rows["task"], strict=True)
+    ]
+    scored = score_generations(samples)
+    keep = [
+        index
+        for index, (sample, (scores, _)) in enumerate(zip(samples, scored, strict=True))
+        if not accepted(scores, sample.task)
+    ]
     return rows.select(keep), len(rows) - len(keep)
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .gate import TRACKED_METRICS
-from .report import fmt
+from .report import fmt, interval
 
 EXTRA_METRICS = ("haiku_on_topic", "python_pass_all", "seq_rep_2")
 
@@ -17,7 +17,7 @@ EXTRA_METRICS = ("haiku_on_topic", "python_pass_all", "seq_rep_2")
 def _interval(diff: Mapping[str, Any] | None) -> str:
     if diff is None:
         return "-"
-    return f"{fmt(diff['mean'], True)} [{fmt(diff['low'], True)}, {fmt(diff['high'], True)}] {diff['verdict']}"
+    return f"{fmt(diff['mean'], True)} {interval(diff['low'], diff['high'])} {diff['verdict']}"
 
 
 def _same_checkpoint(sft: Mapping[str, Any], stage: Mapping[str, Any]) -> bool:
