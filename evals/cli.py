@@ -29,6 +29,7 @@ from .report import gate_lines, markdown_report, print_summary
 from .results import ResultsError, load_baselines, load_results, write_json
 from .runner import DecodingSettings
 from .stats import N_RESAMPLES
+from .stored_runs import stored_run
 from .suite import BUILTIN_SUITES, SuiteError, load_suites, resolve_suite_path
 
 EXIT_OK, EXIT_REGRESSION, EXIT_BAD_INPUT = 0, 1, 2
@@ -120,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run each answer's code against its row's `tests` (metric python_pass) in a sandboxed child process "
         f"(no network, read-only filesystem, resource limits; see evals/README.md); also {CODE_EXECUTION_ENV}=1",
+    )
+    compare.add_argument(
+        "--base-results",
+        type=Path,
+        help="reuse the answers of the model with --base's weights from this results.json (its base or tuned run) "
+        "instead of generating them again; the prompts, decoding and torch/transformers versions must match",
     )
     _add_gate_arguments(compare)
 
@@ -217,7 +224,14 @@ def run_compare(args: argparse.Namespace, console: Console) -> int:
         decoding.for_task("any", 0)  # GenerationSettings checks the token budget and batch size
     except ValueError as error:
         raise UsageError(str(error)) from error
+    stored = load_results(args.base_results) if args.base_results else None
     args.out.mkdir(parents=True, exist_ok=True)
+    base_run = None
+    if stored is not None:
+        base_path = resolve_model_path(args.base, allow_pickle=args.allow_pickle)
+        base_run = stored_run(
+            "base", args.base, base_path, rows, decoding, stored, args.base_results, allow_code_execution=allow_code
+        )
 
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, TimeRemainingColumn(), console=console) as progress:
@@ -229,6 +243,7 @@ def run_compare(args: argparse.Namespace, console: Console) -> int:
             allow_pickle=args.allow_pickle,
             progress=_progress_factory(progress),
             allow_code_execution=allow_code,
+            base_run=base_run,
         )
     results = build_results(rows, base, tuned, decoding, suites, n_resamples=args.n_resamples)
     results["environment"] = environment_block(tuned.path, {run.label: run.dtype for run in (base, tuned)})

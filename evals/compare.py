@@ -16,6 +16,7 @@ from trl_sft_plus.validation.scoring import set_metrics
 from .results import MODEL_LABELS, OVERALL, SCHEMA, metric_names, prompt_scores
 from .runner import DecodingSettings, ModelRun, run_model
 from .stats import CONFIDENCE_LEVEL, N_RESAMPLES, direction, paired_bootstrap, verdict
+from .stored_runs import weights_fingerprint
 from .suite import PromptRow, max_new_tokens_for, tasks_in
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
@@ -30,26 +31,31 @@ def run_comparison(
     allow_pickle: bool = False,
     progress: ProgressFactory | None = None,
     allow_code_execution: bool = False,
+    base_run: ModelRun | None = None,
 ) -> tuple[ModelRun, ModelRun]:
-    """Generate with the base model, then the tuned one (one model in memory at a time), with identical decoding.
+    """Generate with the base model, then the tuned one (one model in memory at a time), with identical decoding;
+    `base_run` (answers reused by `evals.stored_runs`) stands in for generating with the base model.
 
     `progress(label, total)` returns the callback that `generate` advances by the number of prompts done.
     """
     total = len(rows) * decoding.num_samples
     runs = []
     for label, model_arg in zip(MODEL_LABELS, (base, tuned), strict=True):
+        if label == "base" and base_run is not None:
+            runs.append(base_run)
+            continue
         callback = progress(label, total) if progress is not None else None
-        runs.append(
-            run_model(
-                label,
-                model_arg,
-                rows,
-                decoding,
-                allow_pickle=allow_pickle,
-                progress=callback,
-                allow_code_execution=allow_code_execution,
-            )
+        run = run_model(
+            label,
+            model_arg,
+            rows,
+            decoding,
+            allow_pickle=allow_pickle,
+            progress=callback,
+            allow_code_execution=allow_code_execution,
         )
+        run.fingerprint = weights_fingerprint(run.path)  # lets a later comparison reuse these answers
+        runs.append(run)
     return runs[0], runs[1]
 
 
@@ -140,6 +146,8 @@ def build_results(
                 "load_seconds": round(run.load_seconds, 2),
                 "generate_seconds": round(run.generate_seconds, 2),
                 "new_tokens": run.new_tokens,
+                "fingerprint": run.fingerprint,
+                **({"reused_from": run.reused_from} if run.reused_from else {}),
             }
             for run in (base, tuned)
         },

@@ -1,6 +1,7 @@
 """The `results.json` format: what a comparison writes, and how the gate and reports read it back.
 
-Top-level keys: `schema`, `created`, `models` (label -> model argument, resolved path, timings), `decoding`, `suites`,
+Top-level keys: `schema`, `created`, `models` (label -> model argument, resolved path, timings, weights fingerprint
+and, for reused answers, `reused_from`), `decoding`, `suites`,
 `tasks`, `metrics` (name -> direction), `means` (label -> task or "overall" -> metric -> mean over prompts),
 `set_metrics` (label -> task -> metric), `differences` (task or "overall" -> metric -> paired difference tuned - base
 with its interval and verdict), `generations` (one entry per prompt and sample, with each model's completion and

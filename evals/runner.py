@@ -72,6 +72,8 @@ class ModelRun:
     load_seconds: float
     generate_seconds: float
     dtype: str = "float32"  # of the weights during generation, recorded in the results' environment block
+    fingerprint: str | None = None  # sha256 of a local checkpoint's weight files (`evals.stored_runs`)
+    reused_from: str | None = None  # the results.json whose answers this run reused instead of generating
 
     @property
     def new_tokens(self) -> int:

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from trl_sft_plus.evals import runner
+from trl_sft_plus.evals import compare, runner
 from trl_sft_plus.evals.cli import main
 from trl_sft_plus.evals.results import MODEL_LABELS, OVERALL, SCHEMA
 from trl_sft_plus.evals.suite import BUILTIN_SUITES, load_suites
@@ -141,3 +141,69 @@ def test_gate_end_to_end_through_the_cli(tiny_models, small_suite, tmp_path, cap
     assert ("haiku", "loop") in regressed and ("chat", "seq_rep_4") in regressed
     assert {task for task, _ in regressed} == {"haiku", "python", "chat"}  # every task caught
     assert "Regression gate" in (degraded / "report.md").read_text()
+
+
+def test_base_answers_reused_from_stored_results(tiny_models, small_suite, tmp_path, monkeypatch):
+    first = tmp_path / "first"
+    assert _compare(tiny_models["words"], tiny_models["loop"], small_suite, first) == 0
+    stored = json.loads((first / "results.json").read_text())
+    assert len({stored["models"][label]["fingerprint"] for label in MODEL_LABELS}) == 2  # sha256 of each checkpoint
+
+    generated = []
+    run_model = compare.run_model
+    monkeypatch.setattr(
+        compare, "run_model", lambda label, *a, **k: generated.append(label) or run_model(label, *a, **k)
+    )
+    second = tmp_path / "second"
+    argv = ["--base-results", str(first / "results.json")]
+    assert _compare(tiny_models["words"], tiny_models["loop"], small_suite, second, *argv) == 0
+    assert generated == ["tuned"]  # the base model's answers came from the stored run
+    again = json.loads((second / "results.json").read_text())
+    assert again["models"]["base"]["reused_from"] == str(first / "results.json")
+    assert again["models"]["base"]["fingerprint"] == stored["models"]["base"]["fingerprint"]
+    assert [g["base"] for g in again["generations"]] == [g["base"] for g in stored["generations"]]  # scored again
+    assert again["differences"] == stored["differences"]
+
+    generated.clear()  # the loop model was the tuned one there: its answers serve as a base too
+    third = tmp_path / "third"
+    assert _compare(tiny_models["loop"], tiny_models["words"], small_suite, third, *argv) == 0
+    assert generated == ["tuned"]
+    flipped = json.loads((third / "results.json").read_text())
+    assert [g["base"]["completion"] for g in flipped["generations"]] == [
+        g["tuned"]["completion"] for g in stored["generations"]
+    ]
+
+
+def test_stored_answers_refused_when_anything_that_decides_them_differs(
+    tiny_models, small_suite, tmp_path, monkeypatch, capsys
+):
+    first = tmp_path / "first"
+    assert _compare(tiny_models["words"], tiny_models["words"], small_suite, first) == 0
+    stored = json.loads((first / "results.json").read_text())
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("no model may generate when the stored answers cannot be reused")
+
+    monkeypatch.setattr(compare, "run_model", forbidden)
+    edited = tmp_path / "edited.json"
+
+    def refused(results, *extra):
+        edited.write_text(json.dumps(results))
+        argv = ["--base-results", str(edited), *extra]
+        assert _compare(tiny_models["words"], tiny_models["loop"], small_suite, tmp_path / "out", *argv) == 2
+        return capsys.readouterr().err
+
+    other_weights = json.loads(json.dumps(stored))
+    for label in MODEL_LABELS:
+        other_weights["models"][label]["fingerprint"] = "0" * 64
+    assert "has the weights of" in refused(other_weights)
+    assert "max_new_tokens[haiku] 24 (this run 16)" in refused(stored, "--max-new-tokens", "16")
+    other_prompt = json.loads(json.dumps(stored))
+    other_prompt["generations"][0]["prompt"] = "Write a haiku about something else"
+    assert "prompt 'haiku-programming' is not the one of" in refused(other_prompt)
+    missing = json.loads(json.dumps(stored))
+    missing["generations"] = missing["generations"][1:]
+    assert "no answer to prompt 'haiku-programming'" in refused(missing)
+    other_torch = json.loads(json.dumps(stored))
+    other_torch["environment"]["generation"]["libraries"]["torch"] = "1.0"
+    assert "torch 1.0" in refused(other_torch)
