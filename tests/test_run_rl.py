@@ -122,3 +122,28 @@ def test_loss_figure_plots_the_logged_losses_by_step():
     line = run_rl.loss_figure(history).axes[0].lines[0]
     assert list(line.get_xdata()) == [10, 20]
     assert list(line.get_ydata()) == [1.5, 0.9]
+
+
+@pytest.mark.parametrize(
+    "stored, statuses, expected",
+    [
+        (True, [0], [True]),  # the eval's answers of the SFT model are reused
+        (True, [1], [True]),  # a failed gate is a result, not a reason to generate again
+        (True, [2, 1], [True, False]),  # not reusable (other weights, older results): generated, gated
+        (False, [0], [False]),  # no eval results at all
+    ],
+)
+def test_stage_comparison_reuses_the_sft_answers_when_it_can(tmp_path, monkeypatch, stored, statuses, expected):
+    if stored:
+        (tmp_path / "results.json").write_text("{}")
+    calls = []
+
+    def fake_main(argv):
+        calls.append(argv)
+        return statuses[len(calls) - 1]
+
+    monkeypatch.setattr(run_rl.cli, "main", fake_main)
+    assert run_rl.compare_with_sft(tmp_path, tmp_path / "rl" / "tuned", tmp_path / "rl") == statuses[-1]
+    assert [("--base-results" in argv) for argv in calls] == expected
+    for argv in calls:
+        assert argv[argv.index("--base") + 1] == str(tmp_path / "tuned") and "--fail-on-regression" in argv
