@@ -80,6 +80,26 @@ class ModelRun:
         return sum(g.num_tokens for g in self.generations)
 
 
+def score_answers(
+    task_rows: Sequence[PromptRow],
+    task: str,
+    sample: int,
+    answers: Sequence[tuple[str, bool, int]],
+    *,
+    allow_code_execution: bool = False,
+) -> list[ScoredGeneration]:
+    """Score one task's answers `(completion, finished, new tokens)` to `task_rows` as sample `sample`: freshly
+    generated ones (`run_model`) and stored ones (`evals.stored_runs`) go through the same scorers."""
+    samples = [
+        sample_of(row, completion, finished) for row, (completion, finished, _) in zip(task_rows, answers, strict=True)
+    ]
+    scored = score_generations(samples, allow_code_execution=allow_code_execution)
+    return [
+        ScoredGeneration(row.id, task, sample, completion, finished, num_tokens, scores, errors)
+        for row, (completion, finished, num_tokens), (scores, errors) in zip(task_rows, answers, scored, strict=True)
+    ]
+
+
 def run_model(
     label: str,
     model_arg: str,
@@ -103,26 +123,8 @@ def run_model(
             outputs = generate(
                 model, tokenizer, [row.prompt for row in task_rows], decoding.for_task(task, sample), progress=progress
             )
-            scored = score_generations(
-                [
-                    sample_of(row, output.completion, output.finished)
-                    for row, output in zip(task_rows, outputs, strict=True)
-                ],
-                allow_code_execution=allow_code_execution,
-            )
-            for row, output, (scores, errors) in zip(task_rows, outputs, scored, strict=True):
-                generations.append(
-                    ScoredGeneration(
-                        id=row.id,
-                        task=task,
-                        sample=sample,
-                        completion=output.completion,
-                        finished=output.finished,
-                        num_tokens=len(output.completion_token_ids),
-                        scores=scores,
-                        errors=errors,
-                    )
-                )
+            answers = [(o.completion, o.finished, len(o.completion_token_ids)) for o in outputs]
+            generations += score_answers(task_rows, task, sample, answers, allow_code_execution=allow_code_execution)
     generated = time.perf_counter()
     dtype = str(next(model.parameters()).dtype).removeprefix("torch.")
     del model

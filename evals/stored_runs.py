@@ -15,11 +15,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from trl_sft_plus.validation.scoring import sample_of, score_generations
-
 from .environment import library_versions
 from .results import ResultsError
-from .runner import DecodingSettings, ModelRun, ScoredGeneration
+from .runner import DecodingSettings, ModelRun, ScoredGeneration, score_answers
 from .suite import PromptRow, max_new_tokens_for, tasks_in
 
 WEIGHT_SUFFIXES = (".safetensors", ".gguf", ".bin", ".pt", ".pth")
@@ -117,27 +115,9 @@ def stored_run(
                     raise ResultsError(f"{source}: no answer to prompt {row.id!r} (sample {sample}) of {row.source}.")
                 if entry.get("prompt") != json.loads(json.dumps(row.prompt)):
                     raise ResultsError(f"{source}: prompt {row.id!r} is not the one of {row.source} line {row.line}.")
-                answers.append(entry[stored_label])
-            scored = score_generations(
-                [
-                    sample_of(row, answer["completion"], answer["finished"])
-                    for row, answer in zip(task_rows, answers, strict=True)
-                ],
-                allow_code_execution=allow_code_execution,
-            )
-            for row, answer, (scores, errors) in zip(task_rows, answers, scored, strict=True):
-                generations.append(
-                    ScoredGeneration(
-                        id=row.id,
-                        task=task,
-                        sample=sample,
-                        completion=answer["completion"],
-                        finished=answer["finished"],
-                        num_tokens=answer["num_tokens"],
-                        scores=scores,
-                        errors=errors,
-                    )
-                )
+                answer = entry[stored_label]
+                answers.append((answer["completion"], answer["finished"], answer["num_tokens"]))
+            generations += score_answers(task_rows, task, sample, answers, allow_code_execution=allow_code_execution)
     dtypes = ((results.get("environment") or {}).get("generation") or {}).get("dtypes") or {}
     return ModelRun(
         label,
