@@ -208,8 +208,8 @@ def run_compare(args: argparse.Namespace, console: Console) -> int:
             markup=False,
             highlight=False,
         )
-    for model_arg in (args.base, args.tuned):
-        resolve_model_path(model_arg, allow_pickle=args.allow_pickle)
+    base_path = resolve_model_path(args.base, allow_pickle=args.allow_pickle)
+    resolve_model_path(args.tuned, allow_pickle=args.allow_pickle)
     baselines = load_baselines(args.baseline)
     parse_tolerances(args.tolerance)
     _check_family_alpha(args.family_alpha)
@@ -228,7 +228,6 @@ def run_compare(args: argparse.Namespace, console: Console) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     base_run = None
     if stored is not None:
-        base_path = resolve_model_path(args.base, allow_pickle=args.allow_pickle)
         base_run = stored_run(
             "base", args.base, base_path, rows, decoding, stored, args.base_results, allow_code_execution=allow_code
         )

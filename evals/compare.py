@@ -16,8 +16,7 @@ from trl_sft_plus.validation.scoring import set_metrics
 from .results import MODEL_LABELS, OVERALL, SCHEMA, metric_names, prompt_scores
 from .runner import DecodingSettings, ModelRun, run_model
 from .stats import CONFIDENCE_LEVEL, N_RESAMPLES, direction, paired_bootstrap, verdict
-from .stored_runs import weights_fingerprint
-from .suite import PromptRow, max_new_tokens_for, tasks_in
+from .suite import PromptRow, tasks_in
 
 ProgressFactory = Callable[[str, int], Callable[[int], None]]
 
@@ -45,17 +44,17 @@ def run_comparison(
             runs.append(base_run)
             continue
         callback = progress(label, total) if progress is not None else None
-        run = run_model(
-            label,
-            model_arg,
-            rows,
-            decoding,
-            allow_pickle=allow_pickle,
-            progress=callback,
-            allow_code_execution=allow_code_execution,
+        runs.append(
+            run_model(
+                label,
+                model_arg,
+                rows,
+                decoding,
+                allow_pickle=allow_pickle,
+                progress=callback,
+                allow_code_execution=allow_code_execution,
+            )
         )
-        run.fingerprint = weights_fingerprint(run.path)  # lets a later comparison reuse these answers
-        runs.append(run)
     return runs[0], runs[1]
 
 
@@ -151,13 +150,7 @@ def build_results(
             }
             for run in (base, tuned)
         },
-        "decoding": {
-            "do_sample": decoding.do_sample,
-            "seed": decoding.seed,
-            "num_samples": decoding.num_samples,
-            "batch_size": decoding.batch_size,
-            "max_new_tokens": {task: max_new_tokens_for(task, decoding.max_new_tokens) for task in tasks},
-        },
+        "decoding": decoding.record(tasks),
         "statistics": {"confidence_level": confidence_level, "n_resamples": n_resamples, "unit": "prompt"},
         "suites": list(suites),
         "tasks": tasks,

@@ -9,7 +9,6 @@ models.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,28 +16,11 @@ from typing import Any
 
 from .environment import library_versions
 from .results import ResultsError
-from .runner import DecodingSettings, ModelRun, ScoredGeneration, score_answers
-from .suite import PromptRow, max_new_tokens_for, tasks_in
+from .runner import DecodingSettings, ModelRun, ScoredGeneration, score_answers, weights_fingerprint
+from .suite import PromptRow, tasks_in
 
-WEIGHT_SUFFIXES = (".safetensors", ".gguf", ".bin", ".pt", ".pth")
 # Greedy answers are the same only under the same numerics: these versions must match the stored run's
 NUMERIC_LIBRARIES = ("torch", "transformers")
-
-
-def weights_fingerprint(path: str | Path) -> str | None:
-    """sha256 over the names and contents of a local checkpoint folder's weight files; None for a hub id or a folder
-    without weights (about 2 s for SmolLM2-135M in fp32 on these CPUs)."""
-    folder = Path(path)
-    if not folder.is_dir():
-        return None
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(WEIGHT_SUFFIXES))
-    if not files:
-        return None
-    digest = hashlib.sha256()
-    for file in files:
-        with file.open("rb") as handle:
-            digest.update(file.name.encode() + b"\0" + hashlib.file_digest(handle, "sha256").digest())
-    return digest.hexdigest()
 
 
 def _stored_label(results: Mapping[str, Any], fingerprint: str, model_arg: str, source: Path) -> str:
@@ -53,25 +35,30 @@ def _stored_label(results: Mapping[str, Any], fingerprint: str, model_arg: str, 
     )
 
 
+def _flat_decoding(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A results.json `decoding` block with one key per task budget: {"max_new_tokens[haiku]": 64, ...}."""
+    flat = {key: value for key, value in record.items() if key != "max_new_tokens"}
+    flat.update({f"max_new_tokens[{task}]": n for task, n in (record.get("max_new_tokens") or {}).items()})
+    return flat
+
+
 def _check_decoding(stored: Mapping[str, Any], decoding: DecodingSettings, tasks: Sequence[str], source: Path) -> None:
-    wanted = {
-        "do_sample": decoding.do_sample,
-        "seed": decoding.seed,
-        "num_samples": decoding.num_samples,
-        "batch_size": decoding.batch_size,  # left padding differs with the batch: greedy answers can too
-    }
-    for task in tasks:
-        wanted[f"max_new_tokens[{task}]"] = max_new_tokens_for(task, decoding.max_new_tokens)
-    budgets = stored.get("max_new_tokens") or {}
-    found = {key: stored.get(key) for key in ("do_sample", "seed", "num_samples", "batch_size")}
-    found.update({f"max_new_tokens[{task}]": budgets.get(task) for task in tasks})
-    differing = [f"{key} {found[key]} (this run {value})" for key, value in wanted.items() if found[key] != value]
+    """Every setting of this run's decoding (the batch size too: left padding differs with the batch, and greedy
+    answers can with it) must be the stored run's, for this run's tasks."""
+    wanted, found = _flat_decoding(decoding.record(tasks)), _flat_decoding(stored)
+    differing = [
+        f"{key} {found.get(key)} (this run {value})" for key, value in wanted.items() if found.get(key) != value
+    ]
     if differing:
         raise ResultsError(f"{source}: its answers were decoded differently: {', '.join(differing)}.")
 
 
+def _generation_environment(results: Mapping[str, Any]) -> Mapping[str, Any]:
+    return (results.get("environment") or {}).get("generation") or {}
+
+
 def _check_libraries(results: Mapping[str, Any], source: Path) -> None:
-    stored = ((results.get("environment") or {}).get("generation") or {}).get("libraries") or {}
+    stored = _generation_environment(results).get("libraries") or {}
     here = library_versions()
     differing = [
         f"{name} {stored.get(name)} (here {here.get(name)})"
@@ -118,7 +105,7 @@ def stored_run(
                 answer = entry[stored_label]
                 answers.append((answer["completion"], answer["finished"], answer["num_tokens"]))
             generations += score_answers(task_rows, task, sample, answers, allow_code_execution=allow_code_execution)
-    dtypes = ((results.get("environment") or {}).get("generation") or {}).get("dtypes") or {}
+    dtypes = _generation_environment(results).get("dtypes") or {}
     return ModelRun(
         label,
         model_arg,

@@ -21,8 +21,12 @@ def _interval(diff: Mapping[str, Any] | None) -> str:
 
 
 def _same_checkpoint(sft: Mapping[str, Any], stage: Mapping[str, Any]) -> bool:
-    paths = (sft["models"]["tuned"]["path"], stage["models"]["base"]["path"])
-    return Path(paths[0]).resolve() == Path(paths[1]).resolve()
+    """By the weights' fingerprints where both comparisons recorded them (a folder retrained in place is another
+    checkpoint), else by path."""
+    first, second = sft["models"]["tuned"], stage["models"]["base"]
+    if first.get("fingerprint") and second.get("fingerprint"):
+        return first["fingerprint"] == second["fingerprint"]
+    return Path(first["path"]).resolve() == Path(second["path"]).resolve()
 
 
 def three_way_markdown(sft: Mapping[str, Any], stage: Mapping[str, Any]) -> str:

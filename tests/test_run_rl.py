@@ -88,6 +88,16 @@ def test_three_way_table_warns_when_the_stage_started_from_another_checkpoint():
     assert "Warning" in table and "/elsewhere/tuned" in table
 
 
+def test_three_way_table_compares_checkpoints_by_fingerprint_when_both_have_one():
+    sft = accepted_run()
+    sft["models"]["tuned"]["fingerprint"] = "a" * 64
+    moved = stage_results(sft, "/elsewhere/tuned", 0.25)  # the same weights, copied to another folder
+    assert "Warning" not in three_way_markdown(sft, moved)
+    retrained = stage_results(sft, sft["models"]["tuned"]["path"], 0.25)
+    retrained["models"]["base"]["fingerprint"] = "b" * 64  # the same folder, trained again in place
+    assert "Warning" in three_way_markdown(sft, retrained)
+
+
 def test_stage_refuses_to_start_without_an_sft_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr("sys.argv", ["run_rl", "--sft", str(tmp_path), "--out", str(tmp_path / "rl")])
     with pytest.raises(SystemExit, match="No SFT checkpoint in .*nox -s eval"):
