@@ -21,6 +21,7 @@ from .suite import PromptRow, tasks_in
 
 # Greedy answers are the same only under the same numerics: these versions must match the stored run's
 NUMERIC_LIBRARIES = ("torch", "transformers")
+ANSWER_FIELDS = ("completion", "finished", "num_tokens")  # what `runner.score_answers` takes, in its order
 
 
 def _stored_label(results: Mapping[str, Any], fingerprint: str, model_arg: str, source: Path) -> str:
@@ -103,7 +104,12 @@ def stored_run(
                 if entry.get("prompt") != json.loads(json.dumps(row.prompt)):
                     raise ResultsError(f"{source}: prompt {row.id!r} is not the one of {row.source} line {row.line}.")
                 answer = entry[stored_label]
-                answers.append((answer["completion"], answer["finished"], answer["num_tokens"]))
+                missing = [key for key in ANSWER_FIELDS if key not in answer]
+                if missing:
+                    raise ResultsError(
+                        f"{source}: the {stored_label} answer to {row.id!r} lacks {', '.join(missing)}."
+                    )
+                answers.append(tuple(answer[key] for key in ANSWER_FIELDS))
             generations += score_answers(task_rows, task, sample, answers, allow_code_execution=allow_code_execution)
     dtypes = _generation_environment(results).get("dtypes") or {}
     return ModelRun(

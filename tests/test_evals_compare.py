@@ -204,6 +204,9 @@ def test_stored_answers_refused_when_anything_that_decides_them_differs(
     missing = json.loads(json.dumps(stored))
     missing["generations"] = missing["generations"][1:]
     assert "no answer to prompt 'haiku-programming'" in refused(missing)
+    no_tokens = json.loads(json.dumps(stored))
+    del no_tokens["generations"][0]["base"]["num_tokens"]
+    assert "the base answer to 'haiku-programming' lacks num_tokens" in refused(no_tokens)
     other_torch = json.loads(json.dumps(stored))
     other_torch["environment"]["generation"]["libraries"]["torch"] = "1.0"
     assert "torch 1.0" in refused(other_torch)
