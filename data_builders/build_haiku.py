@@ -29,11 +29,13 @@ TRAIN_FILE = DATA_DIR / "haiku_train.jsonl"
 HELDOUT_FILE = DATA_DIR / "haiku_heldout.jsonl"
 SUITE_FILE = REPO_ROOT / "evals" / "suites" / "haiku.jsonl"
 SEED = 575
-# Training rows per topic syllable count, for single-word and multi-word topics: about half the rows are multi-word
-# (the suite's topics mostly are), each kind spread over its counts so that no tail length is a majority the model can
-# fall back to, and every topic of both banks gets at least one row.
-SINGLE_ROWS_PER_COUNT = {1: 480, 2: 300, 3: 200, 4: 150, 5: 90}
-MULTI_ROWS_PER_COUNT = {2: 330, 3: 330, 4: 330, 5: 330}
+# Training rows per syllable count of the word line 1 copies (`head_noun`), for single-word and multi-word topics:
+# about 60% of the rows are multi-word (the suite's topics mostly are) and every topic of both banks gets at least one
+# row. Two syllables is the most common count of a head noun (14 of the suite's 32 and 2,100 of the 3,300 bank topics
+# have one or two): where the model has not learned a noun's count, it appends the two-syllable tail, which is then
+# right more often than any other. Spreading rows evenly over counts (the design before) did not teach the counts.
+SINGLE_ROWS_PER_COUNT = {1: 300, 2: 480, 3: 300, 4: 150, 5: 50}
+MULTI_ROWS_PER_COUNT = {1: 738, 2: 1000, 3: 150, 4: 10}
 STEM = 5  # the topic scorer matches topic words on their first five letters
 ARTICLES = ("a", "an")
 
@@ -79,13 +81,21 @@ def split_article(entry: str) -> tuple[str, str]:
 
 
 def topic_of(entry: str) -> str:
-    """The topic as line 1 copies it: the request's phrase without its article."""
+    """The topic: the request's phrase without its article (line 1 copies its `head_noun`)."""
     return split_article(entry)[1]
 
 
-def topic_syllables(topic: str) -> int:
-    """The sum of the words' one CMUdict count each: line 1's tail is sized by it."""
-    return sum(cmu_syllables(word) for word in topic.split())
+def head_noun(topic: str) -> str:
+    """The word line 1 copies: the topic's last word ("garden hose" -> "hose"). Copying the whole phrase asked the model
+    for the phrase's syllable count, which a 135M model did not learn (measured: it appended the same 3-syllable tail
+    to every phrase, so line 1 was right only for two-syllable phrases, 6 of the suite's 32); one word's count is the
+    smaller thing to learn, and the head noun alone keeps the poem on topic."""
+    return topic.split()[-1]
+
+
+def head_syllables(topic: str) -> int:
+    """The head noun's one CMUdict count: line 1's tail has 5 minus this many one-syllable words."""
+    return cmu_syllables(head_noun(topic))
 
 
 def check_article(entry: str) -> None:
@@ -113,7 +123,7 @@ def word_keys(word: str) -> set[str]:
 
 
 def topics_by_count(entries: Iterable[str]) -> dict[int, list[str]]:
-    """Bank entries grouped by their topic's syllable count, sorted; a topic listed twice (with or without its
+    """Bank entries grouped by their head noun's syllable count, sorted; a topic listed twice (with or without its
     article) is an error. Counts above 5 are kept, for the caller to leave out and report."""
     seen: set[str] = set()
     groups: dict[int, list[str]] = {}
@@ -122,7 +132,7 @@ def topics_by_count(entries: Iterable[str]) -> dict[int, list[str]]:
         if topic in seen:
             raise HaikuDataError(f"Topic {topic!r} is listed twice.")
         seen.add(topic)
-        groups.setdefault(topic_syllables(topic), []).append(entry)
+        groups.setdefault(head_syllables(topic), []).append(entry)
     return {k: sorted(groups[k]) for k in sorted(groups)}
 
 
@@ -176,7 +186,8 @@ def scene_words() -> list[str]:
 
 
 def poem(topic: str, count: int, scene: Scene, rng: random.Random, opener: str = "") -> str:
-    """Line 1 is `[opener] topic tail`, the tail filling the syllables left; lines 2 and 3 come from the scene."""
+    """Line 1 is `[opener] topic tail` (`topic` is the head noun the builder passes, or any phrase of `count`
+    syllables), the tail filling the syllables left; lines 2 and 3 come from the scene."""
     room = 5 - count - (cmu_syllables(opener) if opener else 0)
     if room < 0:
         raise HaikuDataError(f"Topic {topic!r} ({count} syllables) does not fit line 1 after the opener {opener!r}.")
@@ -190,7 +201,7 @@ def poem(topic: str, count: int, scene: Scene, rng: random.Random, opener: str =
 
 
 def row(entry: str, haiku: str, rng: random.Random) -> dict:
-    """The request names the entry with its article ("a garden hose"); `topic` is what line 1 copies."""
+    """The request names the entry with its article ("a garden hose"); `topic` is the phrase without it."""
     request = rng.choice(PROMPT_TEMPLATES).format(topic=entry)
     return {
         "messages": [{"role": "user", "content": request}, {"role": "assistant", "content": haiku}],
@@ -208,16 +219,16 @@ def _rows_for_group(
     rng.shuffle(order)
     rows = []
     for index, entry in enumerate(order):
-        topic = topic_of(entry)
+        word = head_noun(topic_of(entry))
         n_rows = total // len(order) + (index < total % len(order))
         scenes = rng.sample(SCENES, min(n_rows, len(SCENES))) + [rng.choice(SCENES)] * (n_rows - len(SCENES))
         for scene in scenes:
             for _ in range(100):
-                haiku = poem(topic, count, scene, rng, opener)
+                haiku = poem(word, count, scene, rng, opener)
                 if haiku not in used:
                     break
             else:
-                raise HaikuDataError(f"Could not find a new poem for {topic!r} in scene {scene.name!r}.")
+                raise HaikuDataError(f"Could not find a new poem for {word!r} in scene {scene.name!r}.")
             used.add(haiku)
             rows.append(row(entry, haiku, rng))
     return rows
@@ -244,9 +255,8 @@ def build(seed: int = SEED, opener: str = "") -> tuple[list[dict], list[dict]]:
     """(training rows, held-out rows), identical for the same seed, opener and word banks.
 
     `opener` (a one-syllable word such as "the", default none) starts every line 1, so that the topic keeps the
-    leading space it has in the request and is the same token there. Topics too long for line 1 (multi-word topics
-    of six syllables or more; with an opener, also those of five) are left out of both splits, and `main` reports
-    how many.
+    leading space it has in the request and is the same token there. Topics whose head noun is too long for line 1
+    (with an opener, those of five syllables) are left out of both splits, and `main` reports how many.
     """
     check_banks()
     room = 5 - (cmu_syllables(opener) if opener else 0)
@@ -282,12 +292,12 @@ def write_jsonl(rows: Iterable[dict], path: Path) -> int:
 
 
 def describe(rows: Sequence[dict]) -> str:
-    """Rows, topics and multi-word share, and rows by topic syllable count (the tail has 5 - k words)."""
+    """Rows, topics and multi-word share, and rows by head-noun syllable count (the tail has 5 - k words)."""
     multi = [item for item in rows if " " in item["topic"]]
-    counts = Counter(topic_syllables(item["topic"]) for item in rows)
+    counts = Counter(head_syllables(item["topic"]) for item in rows)
     return (
         f"{len(rows)} rows on {len({item['topic'] for item in rows})} topics; {len(multi)} rows on "
-        f"{len({item['topic'] for item in multi})} multi-word topics; rows by topic syllables {dict(sorted(counts.items()))}"
+        f"{len({item['topic'] for item in multi})} multi-word topics; rows by head-noun syllables {dict(sorted(counts.items()))}"
     )
 
 
@@ -308,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if left_out:
         room = 5 - (cmu_syllables(args.opener) if args.opener else 0)
         shown = ", ".join(left_out[:8]) + (", ..." if len(left_out) > 8 else "")
-        print(f"{len(left_out)} topics left out, more than {room} syllables for line 1: {shown}")
+        print(f"{len(left_out)} topics left out, a head noun of more than {room} syllables: {shown}")
 
 
 if __name__ == "__main__":

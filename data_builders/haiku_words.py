@@ -4,9 +4,9 @@ The design keeps syllable counting out of everything the model must invent:
 
 - Every word of a poem except the topic is one syllable (checked against CMUdict by the builder), so a line's
   length is its word count: line 2 is always seven words, line 3 always five.
-- The topic is copied from the request (without its article) as line 1's first word or words, and line 1 is finished
-  by one of the scene's five tails, chosen only by the topic's syllable count k (the sum over its words): the tail
-  has 5 - k one-syllable words. Multi-word topics ("garden hose") are in `haiku_topics.py`. Every scene drops words
+- The topic's head noun (its last word: "hose" for "a garden hose") is copied from the request as line 1's first
+  word, and line 1 is finished by one of the scene's five tails, chosen only by that word's syllable count k: the
+  tail has 5 - k one-syllable words. Multi-word topics are in `haiku_topics.py`. Every scene drops words
   in the same order ("in the cold rain", "in the rain", "in rain", ", rain", nothing), so the one decision left, how
   many words follow the topic, is taken right after the topic is written and is the same for every scene.
 - Lines 2 and 3 come from position-specific halves that fit any topic, so they never depend on the topic.

@@ -1,5 +1,5 @@
 """The shipped haiku files: every poem a CMUdict 5-7-5 haiku on its topic, splits disjoint and apart from the
-evaluation suite, half the rows on multi-word topics, files reproducible."""
+evaluation suite, most rows on multi-word topics, files reproducible."""
 
 from __future__ import annotations
 
@@ -20,9 +20,10 @@ from data_builders.build_haiku import (
     check_suite_overlap,
     check_topic_split,
     cmu_syllables,
+    head_noun,
+    head_syllables,
     poem,
     suite_topics,
-    topic_syllables,
     topics_by_count,
     word_keys,
 )
@@ -52,7 +53,7 @@ def _multi(rows: list[dict]) -> list[dict]:
 
 
 def test_row_counts_and_shape():
-    assert len(TRAIN) == 2540 == sum(SINGLE_ROWS_PER_COUNT.values()) + sum(MULTI_ROWS_PER_COUNT.values())
+    assert len(TRAIN) == 3178 == sum(SINGLE_ROWS_PER_COUNT.values()) + sum(MULTI_ROWS_PER_COUNT.values())
     assert len(HELDOUT) == 122
     for row in TRAIN + HELDOUT:
         assert set(row) == {"messages", "topic"}
@@ -67,8 +68,7 @@ def test_every_poem_is_a_haiku_on_its_topic(rows):
         lines = text.split("\n")
         assert len(lines) == 3, text
         assert is_haiku(text), text
-        topic = row["topic"].split()
-        assert lines[0].replace(",", " ").split()[: len(topic)] == topic, text
+        assert lines[0].replace(",", " ").split()[0] == head_noun(row["topic"]), text
         assert mentions_topic(row["messages"][0]["content"], text), text
 
 
@@ -97,16 +97,17 @@ def test_programming_is_held_out_only():
     assert not any("programming" in row["messages"][0]["content"].lower() for row in TRAIN)
 
 
-def test_rows_balanced_over_topic_syllable_counts():
-    """About half the rows are multi-word; each kind is spread over its counts, and no tail length is a majority."""
-    by_count = Counter(topic_syllables(row["topic"]) for row in TRAIN)
-    assert by_count == {1: 480, 2: 630, 3: 530, 4: 480, 5: 420}
-    assert max(by_count.values()) / len(TRAIN) < 0.25
+def test_rows_by_head_noun_syllable_count():
+    """Most rows are multi-word; two syllables, the commonest count of a head noun, is the plurality, so that the
+    tail the model falls back to is the one most often right."""
+    by_count = Counter(head_syllables(row["topic"]) for row in TRAIN)
+    assert by_count == {1: 1038, 2: 1480, 3: 450, 4: 160, 5: 50}
+    assert max(by_count, key=by_count.get) == 2
     multi = _multi(TRAIN)
-    assert len(multi) == 1320
-    assert Counter(topic_syllables(row["topic"]) for row in multi) == {2: 330, 3: 330, 4: 330, 5: 330}
-    assert len({row["topic"] for row in TRAIN}) == 1729  # every topic of both banks has a row
-    assert len({row["topic"] for row in multi}) == 1065 == len(MULTI_WORD_TOPICS) - 4  # four have 6 syllables
+    assert len(multi) == 1898
+    assert Counter(head_syllables(row["topic"]) for row in multi) == {1: 738, 2: 1000, 3: 150, 4: 10}
+    assert len({row["topic"] for row in TRAIN}) == 1733  # every topic of both banks has a row
+    assert len({row["topic"] for row in multi}) == 1069 == len(MULTI_WORD_TOPICS)
     assert len({row["messages"][0]["content"].replace(row["topic"], "{}") for row in TRAIN}) >= 25
 
 
@@ -114,29 +115,30 @@ def test_multi_word_topics_are_mostly_singular_with_their_article():
     """The suite asks about "a flat tire", not "flat tires": requests keep the article, line 1 drops it."""
     requests = [row["messages"][0]["content"] for row in _multi(TRAIN)]
     with_article = [r for r, row in zip(requests, _multi(TRAIN), strict=True) if f"a {row['topic']}" in r]
-    assert 1000 < len(with_article) < len(requests)  # some plurals and mass nouns too ("rain boots", "iced tea")
+    assert 1600 < len(with_article) < len(requests)  # some plurals and mass nouns too ("rain boots", "iced tea")
     assert {len(row["topic"].split()) for row in _multi(TRAIN)} == {2, 3}
     for row in _multi(TRAIN) + _multi(HELDOUT):
         first = _poem(row).split("\n")[0]
         assert not first.startswith(("a ", "an ")), first
-    assert topic_syllables("garden hose") == 3 and topic_syllables("hot air balloon") == 4
+    assert head_noun("garden hose") == "hose" and head_syllables("hot air balloon") == 2
 
 
-def test_tail_length_depends_only_on_topic_count():
-    """Line 1 is the topic plus 5 - k one-syllable words, whatever the scene: the only count the model must learn."""
+def test_tail_length_depends_only_on_the_head_noun_count():
+    """Line 1 is the head noun plus 5 - k one-syllable words, whatever the scene: the only count the model must
+    learn."""
     tails = Counter()
     for number, row in enumerate(TRAIN + HELDOUT):
         first = _poem(row).split("\n")[0]
-        tail_words = first.replace(",", " ").split()[len(row["topic"].split()) :]
-        assert len(tail_words) == 5 - topic_syllables(row["topic"]), first
+        tail_words = first.replace(",", " ").split()[1:]
+        assert len(tail_words) == 5 - head_syllables(row["topic"]), first
         tails[len(tail_words)] += number < len(TRAIN)
-    assert tails == {4: 480, 3: 630, 2: 530, 1: 480, 0: 420}
+    assert tails == {4: 1038, 3: 1480, 2: 450, 1: 160, 0: 50}
 
 
 def test_heldout_is_half_multi_word_and_unseen():
     multi = _multi(HELDOUT)
     assert len(multi) == 60 == len(HELDOUT_MULTI_WORD_TOPICS)
-    assert Counter(topic_syllables(row["topic"]) for row in multi) == {2: 16, 3: 16, 4: 16, 5: 12}
+    assert Counter(head_syllables(row["topic"]) for row in multi) == {1: 42, 2: 15, 3: 3}
     train_keys = {key for row in TRAIN for word in row["topic"].split() for key in word_keys(word)}
     for row in multi:
         assert not any(word_keys(word) & train_keys for word in row["topic"].split()), row["topic"]
@@ -180,16 +182,16 @@ def test_poem_is_deterministic_for_a_seed():
 
 
 def test_opener_variant_keeps_the_topic_token_and_the_form():
-    """With `opener="the"` the topic keeps its leading space (the request's token); the tail shrinks by one word."""
+    """With `opener="the"` the head noun keeps its leading space (the request's token); the tail shrinks by one
+    word."""
     train, heldout = build(opener="the")
-    assert len(train) == 2540 - 420 and len(heldout) == len(HELDOUT) - 16  # five-syllable topics cannot follow "the"
+    assert len(train) == 3178 - 50 and len(heldout) == len(HELDOUT) - 4  # five-syllable nouns cannot follow "the"
     for row in train + heldout:
         text = _poem(row)
         first = text.split("\n")[0].replace(",", " ").split()
-        topic = row["topic"].split()
         assert is_haiku(text), text
-        assert first[: 1 + len(topic)] == ["the", *topic], text
-        assert len(first) - 1 - len(topic) == 4 - topic_syllables(row["topic"]), text
+        assert first[:2] == ["the", head_noun(row["topic"])], text
+        assert len(first) - 2 == 4 - head_syllables(row["topic"]), text
 
 
 def test_bad_banks_are_refused_with_the_word_named():
@@ -202,7 +204,7 @@ def test_bad_banks_are_refused_with_the_word_named():
     with pytest.raises(HaikuDataError, match="'hot dog' is listed twice"):
         topics_by_count(["a hot dog", "hot dog"])
     with pytest.raises(HaikuDataError, match="'fire'"):
-        topics_by_count(["a fire drill"])
+        topics_by_count(["a camp fire"])  # only the head noun is counted: it is the word line 1 copies
     with pytest.raises(HaikuDataError, match="shares its stem"):
         check_topic_split(["ghost"], ["ghosts"])
     with pytest.raises(HaikuDataError, match="'bus stop' shares its stem with held-out 'stop sign'"):
