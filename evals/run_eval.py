@@ -3,8 +3,8 @@ monitoring and validation on), keep the result as a plain checkpoint in `eval-re
 tuned on the shipped suites with `python -m evals compare` and write the reports under `eval-results/`; the
 comparison's tables are also appended to the tuned model's card, `eval-results/tuned/README.md`.
 
-The defaults fit the 20-minute budget on 2 CPU cores: measured 851 s of fine-tuning (with three evaluations and
-three monitor checks) and 194 s for the comparison, 17.4 minutes in all, on a CPU without native bf16.
+The defaults fit the 20-minute budget on 2 CPU cores: measured 830 s of fine-tuning (with three evaluations and
+three monitor checks) and 165 s for the comparison, 16.6 minutes in all, on a CPU without native bf16.
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ DEFAULT_SIZES = {"haiku": 1000, "chat": None}
 HELD_OUT_FUNCTIONS = 16  # validation prompts whose code runs against their tests: the checkpoint is chosen on them
 MAX_ANSWER_CHARS = 500
 LEARNING_RATE = 5e-5
+# Welleck et al.'s token-level unlikelihood term, against the loops the seed's failure is about. Paired against the same
+# seed without it (2026-11-27): python loops 4 -> 2 of 48, nothing worse, no interval excluding zero (README); it costs
+# 20% more fine-tuning time (it needs TRL's fused LM head, so the full-logits CPU loss is off).
+UNLIKELIHOOD_ALPHA = 1.0
 CARD_MARKER = "<!-- nox -s eval: base versus tuned -->"
 BF16_MODES = ("auto", "on", "off")
 
@@ -50,9 +54,9 @@ def bf16_overrides(mode: str) -> dict[str, bool]:
 
 
 def training_config(output_dir: Path, steps: int, seed: int, bf16: str = "auto"):
-    """The tutorial recipe plus our tools against the seed's failure: three evaluations that generate and run the
-    held-out functions' tests, and the checkpoint with the best `eval_gen_score` (ends, no loop, no echo, haiku form,
-    Python that passes its tests) loaded at the end, not the last one."""
+    """The tutorial recipe plus our tools against the seed's failure: the unlikelihood loss, three evaluations that
+    generate and run the held-out functions' tests, and the checkpoint with the best `eval_gen_score` (ends, no loop,
+    no echo, haiku form, Python that passes its tests) loaded at the end, not the last one."""
     every = max(1, steps // 3)
     return cpu_tutorial_config(
         str(output_dir),
@@ -61,6 +65,7 @@ def training_config(output_dir: Path, steps: int, seed: int, bf16: str = "auto")
         # A quarter of the tutorial's 2e-4: at 2e-4 the checkpoints of a 120-step run wrote garbled code (python_pass
         # 0.32 -> 0.05 at step 40, `" ".join(char.split(" ").split(" ")...`) while learning the haiku form.
         learning_rate=LEARNING_RATE,
+        unlikelihood_alpha=UNLIKELIHOOD_ALPHA,
         eval_strategy="steps",
         eval_steps=every,
         save_strategy="steps",
