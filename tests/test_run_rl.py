@@ -42,19 +42,22 @@ def test_accepted_needs_eos_no_loop_and_every_task_check():
     assert not run_rl.accepted({"eos_rate": 1.0, "loop": 1.0}, "chat")
 
 
-def test_rejected_rows_keeps_the_prompts_whose_greedy_answer_fails(monkeypatch):
+def test_judged_rows_train_accepted_prompts_on_the_models_own_answer_and_the_others_on_the_reference(monkeypatch):
+    # 5-7-5 and on topic, but not the reference
+    own = "strawberries at dawn\nin the woods the streams run full\nsoft soil, the bees hum"
     answers = [
-        (VALID, True),  # accepted
+        (own + "\n", True),  # accepted
         ("strawberries in the bloom\nin the woods the streams run full\nsoft soil, the bees hum", True),  # 6-7-5
-        (VALID, False),  # cut off at the token limit
+        (own, False),  # cut off at the token limit
         ("the sea at dawn glows\nin the woods the streams run full\nsoft soil, the bees hum", True),  # off topic
     ]
     monkeypatch.setattr(run_rl, "generate", fake_generate(answers))
     rows = haiku_rows(len(answers)).add_column("row", list(range(len(answers))))
-    rejected, accepted_count = run_rl.rejected_rows(model=None, tokenizer=None, rows=rows)
+    judged, accepted_count = run_rl.judged_rows(model=None, tokenizer=None, rows=rows)
     assert accepted_count == 1
-    assert rejected["row"] == [1, 2, 3]
-    assert rejected["messages"][0][-1]["content"] == VALID  # the verified reference is what gets trained
+    assert judged["row"] == [0, 1, 2, 3]  # every prompt trains, in order
+    assert [messages[-1]["content"] for messages in judged["messages"]] == [own, VALID, VALID, VALID]
+    assert all(messages[0]["content"] == PROMPT for messages in judged["messages"])
 
 
 def stage_results(sft: dict, path: str, haiku_valid: float) -> dict:
@@ -118,7 +121,7 @@ def test_stage_rows_count_every_prompt_and_add_the_replay(monkeypatch):
     assert counts["haiku_prompts"] == run_rl.HAIKU_PROMPTS
     assert (counts["haiku_accepted"], counts["haiku_rejected"]) == (0, run_rl.HAIKU_PROMPTS)
     assert counts["replay_chat"] == run_rl.REPLAY["chat"]
-    assert len(rows) == counts["haiku_rejected"] + sum(run_rl.REPLAY.values())
+    assert len(rows) == counts["haiku_prompts"] + sum(run_rl.REPLAY.values())
     assert sorted(set(rows["task"])) == ["chat", "haiku"]
 
 
@@ -132,6 +135,17 @@ def test_loss_figure_plots_the_logged_losses_by_step():
     line = run_rl.loss_figure(history).axes[0].lines[0]
     assert list(line.get_xdata()) == [10, 20]
     assert list(line.get_ydata()) == [1.5, 0.9]
+
+
+def test_loss_figure_draws_one_labelled_line_per_named_run():
+    runs = {
+        "every prompt": [{"loss": 0.8, "step": 10}],
+        "rejected only": [{"loss": 1.0, "step": 10}, {"loss": 0.9, "step": 20}],
+    }
+    axes = run_rl.loss_figure(runs).axes[0]
+    assert [line.get_label() for line in axes.lines] == ["every prompt", "rejected only"]
+    assert [list(line.get_ydata()) for line in axes.lines] == [[0.8], [1.0, 0.9]]
+    assert [text.get_text() for text in axes.get_legend().get_texts()] == ["every prompt", "rejected only"]
 
 
 @pytest.mark.parametrize(
