@@ -7,15 +7,16 @@ Columns, in two groups by default (`--columns`; each group trains in turns, then
   trl-tuned    trl.SFTTrainer with what a CPU user can set by hand: gradient checkpointing off, group_by_length.
   plus         SFTPlusTrainer with its CPU defaults (no checkpointing, length-grouped batches, full-logits loss) and
                its additions off (no filters, monitor, EOS preflight or validation).
-  plus-recipe  SFTPlusTrainer with the additions as `nox -s eval` runs them: quality filters (overlong rows dropped),
-               EOS preflight, repetition monitor every 50 steps (so not within 20 steps), generation validation (it
-               runs at evaluations, and none are scheduled: see `nox -s eval` for their cost).
+  plus-recipe  SFTPlusTrainer as `nox -s eval` runs it: quality filters (overlong rows dropped), EOS preflight,
+               repetition monitor every 40 steps (so not within 20 steps), generation validation (it runs at
+               evaluations, and none are scheduled: see `nox -s eval` for their cost), and the unlikelihood loss
+               (alpha 1, on TRL's fused LM head instead of the full-logits CPU loss).
 The second group is `plus` against itself with one default set back to TRL's, or one more option: plus-fused (TRL's
 chunked LM head), plus-random (random order), plus-pad64 (`pad_to_multiple_of=64`).
 
 Every column trains the first STEPS x BATCH_SIZE rows of the shuffled `nox -s eval` mixture (one epoch, the same rows),
-from the same weights with the same seed and the eval recipe's hyperparameters (batch 8, max_length 192, lr 2e-4
-cosine). The columns of a group take turns step by step: each trainer runs `train()` in its own thread and a callback
+from the same weights with the same seed and the tutorial's hyperparameters (batch 8, max_length 192 as `nox -s eval`,
+lr 2e-4 cosine; the eval's 5e-5 would not change a step's cost). The columns of a group take turns step by step: each trainer runs `train()` in its own thread and a callback
 hands the turn on at every step, so machine noise hits every column alike. Timed: from each step's start to the next
 one's (the step, logging and fetching the next batch), setup excluded. Printed per column: training tokens/s (non-pad
 tokens, TRL's `num_tokens`), median step time, the last 5 steps' mean loss, the loss on the 32 held-out rows (same
@@ -41,7 +42,7 @@ from dataclasses import dataclass, field
 import torch
 import trl
 from transformers import PrinterCallback, TrainerCallback, set_seed
-from trl_sft_plus.evals.run_eval import training_and_validation_rows
+from trl_sft_plus.evals.run_eval import UNLIKELIHOOD_ALPHA, training_and_validation_rows
 
 from trl_sft_plus import SFTPlusConfig, SFTPlusTrainer, models
 from trl_sft_plus.recipes import CPU_TUTORIAL_SETTINGS
@@ -49,11 +50,12 @@ from trl_sft_plus.recipes import CPU_TUTORIAL_SETTINGS
 ADDITIONS_OFF = dict(
     quality_filtering=False, repetition_monitor=False, eos_preflight=False, generation_validation=False
 )
-RECIPE_ADDITIONS = dict(  # evals/run_eval.training_config at its default 200 steps, without evaluations or saves
+RECIPE_ADDITIONS = dict(  # evals/run_eval.training_config at its default 120 steps, without evaluations or saves
     quality_filter_kwargs=CPU_TUTORIAL_SETTINGS["quality_filter_kwargs"],
-    repetition_monitor_steps=50,
+    repetition_monitor_steps=40,
     validation_max_new_tokens=128,
     validation_batch_size=16,
+    unlikelihood_alpha=UNLIKELIHOOD_ALPHA,
 )
 PROFILE_STEP = 2  # the step profiled with --profile (the first one warms up), left out of the timings
 
