@@ -13,7 +13,8 @@ seed-2 checkpoint of the whole-topic data in 8 samples; 15 of 80 greedy failures
 samples at T=0.8, 126 s for 512 samples); fine-tuning on the references of the rejected prompts alone helped
 checkpoints that wrote no haiku, but on the head-noun checkpoints it swapped the one line-1 tail the model uses for
 another (haiku_valid 0.375 -> 0.250 from seed 0); adding the accepted prompts on the model's own answers took the
-three head-noun checkpoints to 0.469, 0.406 and 0.406 with no python or chat metric worse, 6-8 minutes each.
+three head-noun checkpoints to 0.469, 0.406 and 0.406 with no python or chat metric worse, 6-8 minutes each; a fourth
+to 0.438 with 4 of 32 chat answers looping again, which its gate failed.
 """
 
 from __future__ import annotations
