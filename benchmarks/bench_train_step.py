@@ -16,8 +16,9 @@ chunked LM head), plus-random (random order), plus-pad64 (`pad_to_multiple_of=64
 
 Every column trains the first STEPS x BATCH_SIZE rows of the shuffled `nox -s eval` mixture (one epoch, the same rows),
 from the same weights with the same seed and the tutorial's hyperparameters (batch 8, max_length 192 as `nox -s eval`,
-lr 2e-4 cosine; the eval's 5e-5 would not change a step's cost). The columns of a group take turns step by step: each trainer runs `train()` in its own thread and a callback
-hands the turn on at every step, so machine noise hits every column alike. Timed: from each step's start to the next
+lr 2e-4 cosine; the eval's 5e-5 would not change a step's cost). The columns of a group take turns step by step: each
+trainer runs `train()` in its own thread and a callback hands the turn on at every step, so machine noise hits every
+column alike. Timed: from each step's start to the next
 one's (the step, logging and fetching the next batch), setup excluded. Printed per column: training tokens/s (non-pad
 tokens, TRL's `num_tokens`), median step time, the last 5 steps' mean loss, the loss on the 32 held-out rows (same
 batches and code for every column) and its difference to the group's first column, and tokens/s as a ratio of the

@@ -297,7 +297,8 @@ def describe(rows: Sequence[dict]) -> str:
     counts = Counter(head_syllables(item["topic"]) for item in rows)
     return (
         f"{len(rows)} rows on {len({item['topic'] for item in rows})} topics; {len(multi)} rows on "
-        f"{len({item['topic'] for item in multi})} multi-word topics; rows by head-noun syllables {dict(sorted(counts.items()))}"
+        f"{len({item['topic'] for item in multi})} multi-word topics; "
+        f"rows by head-noun syllables {dict(sorted(counts.items()))}"
     )
 
 
