@@ -45,8 +45,8 @@ def eval(session: nox.Session) -> None:  # noqa: A001 - the session users run is
 
 @nox.session
 def rl(session: nox.Session) -> None:
-    """After `nox -s eval`: train a second stage on the SFT model's answers that the scorers accept and the verified
-    references of those they reject, gate it against the SFT model and write the base / SFT / stage table
+    """After `nox -s eval`: train a second stage on the SFT model's haiku and chat answers that the scorers accept and
+    the verified references of those they reject, gate it against the SFT model and write the base / SFT / stage table
     (`eval-results/rl/three_way.md`)."""
     install(session)
     session.run("python", "-m", "evals.run_rl", *session.posargs, env=OFFLINE)

@@ -2,9 +2,10 @@
 
 The SFT checkpoint answers the training prompts greedily; the same scorers that judge it (haiku form, on topic, EOS,
 no loop) accept or reject each answer, and the stage fine-tunes on every prompt: on the model's own answer where it
-was accepted, on the verified reference answer where it was rejected, with a replay of chat rows so that what SFT
-taught stays. The stage's model is then compared with the SFT model on the shipped suites (the gate fails when a
-tracked metric got worse), and `three_way.md` puts base, SFT and stage side by side.
+was accepted, on the verified reference answer where it was rejected. Chat rows are replayed, judged the same way
+(the model's own answer where it ends and does not loop), so that what SFT taught stays. The stage's model is then
+compared with the SFT model on the shipped suites (the gate fails when a tracked metric got worse), and
+`three_way.md` puts base, SFT and stage side by side.
 
 The method was chosen by measurement on 2 CPU cores (README, "Second stage"): GRPO (40 steps, lr 1e-5 or 5e-5)
 lowered greedy haiku validity; DPO on (verified reference, rejected greedy answer) pairs moved haiku_valid 0.062 ->
@@ -12,9 +13,9 @@ lowered greedy haiku validity; DPO on (verified reference, rejected greedy answe
 seed-2 checkpoint of the whole-topic data in 8 samples; 15 of 80 greedy failures for the head-noun checkpoint in 4
 samples at T=0.8, 126 s for 512 samples); fine-tuning on the references of the rejected prompts alone helped
 checkpoints that wrote no haiku, but on the head-noun checkpoints it swapped the one line-1 tail the model uses for
-another (haiku_valid 0.375 -> 0.250 from seed 0); adding the accepted prompts on the model's own answers took the
-three head-noun checkpoints to 0.469, 0.406 and 0.406 with no python or chat metric worse, 6-8 minutes each; a fourth
-to 0.438 with 4 of 32 chat answers looping again, which its gate failed.
+another (haiku_valid 0.375 -> 0.250 from seed 0); adding the accepted prompts on the model's own answers took three
+head-noun checkpoints to 0.469, 0.406 and 0.406, but from a fourth (seed 3) 4 of 32 chat answers looped again at
+lr 1e-4 with the chat references replayed. At lr 5e-5 with the chat rows judged, no chat answer of seed 3 loops.
 """
 
 from __future__ import annotations
@@ -39,12 +40,18 @@ from .results import load_results, write_json
 from .three_way import three_way_markdown
 
 HAIKU_PROMPTS = 384  # training prompts the SFT model answers; about 2 minutes of greedy decoding on 2 cores
-# Without replay, haiku-only rows taught chat answers to loop (loop 0 -> 0.094); replaying function rows too, at this
-# learning rate, lengthened and repeated the code (python seq_rep_4 +0.020 [+0.001, +0.044]); 64 function rows kept the
-# seed-0 checkpoint writing `def` but repeated the code of seeds 3 and 4 (seq_rep_4 +0.033, +0.037, worse); chat
-# replay alone left every python and chat metric within its interval of the SFT model's on 3 of 4 checkpoints
+# Without replay, haiku-only rows taught chat answers to loop (loop 0 -> 0.094); replaying function rows too, at lr
+# 1e-4, lengthened and repeated the code (python seq_rep_4 +0.020 [+0.001, +0.044]); 64 function rows kept the seed-0
+# checkpoint writing `def` but repeated the code of seeds 3 and 4 (seq_rep_4 +0.033, +0.037, worse). The chat
+# references replayed at lr 1e-4 (or 192 of them, or at 5e-5) doubled the seed-3 checkpoint's chat answers (80 ->
+# 115-172 characters; chat seq_rep_4 worse in every variant): its own short answers replayed keep them (94).
 REPLAY = {"chat": 96}
-LEARNING_RATE = 1e-4
+LEARNING_RATE = 5e-5  # the SFT recipe's; at 1e-4 the seed-3 checkpoint's chat answers looped (4 of 32)
+# Greedy decoding of the answers to judge, per task: a haiku fits in 40 tokens; chat gets the suite's 128
+JUDGED_DECODING = {
+    "haiku": GenerationSettings(max_new_tokens=40, batch_size=64),
+    "chat": GenerationSettings(max_new_tokens=128, batch_size=32),
+}
 MAX_ANSWER_CHARS = 500
 # An answer is accepted when every listed score is 1 (and it ended with EOS and did not loop)
 ACCEPTED_WHEN = {"haiku": ("haiku_valid", "haiku_on_topic")}
@@ -57,14 +64,14 @@ def accepted(scores: dict[str, float], task: str) -> bool:
     return all(checks)
 
 
-def judged_rows(model, tokenizer, rows: Dataset, batch_size: int = 64) -> tuple[Dataset, int]:
+def judged_rows(model, tokenizer, rows: Dataset, settings: GenerationSettings) -> tuple[Dataset, int]:
     """Every row, with the answer the stage trains on: the SFT model's own greedy answer where the scorers accept it,
     the verified reference where they reject it; and how many were accepted. Keeping the accepted prompts on the
     model's own answers stops the stage from shifting the haiku prior toward the rejected ones: trained on the rejected
     prompts alone, the seed-0 checkpoint swapped its one line-1 tail for another (line 1 right for 1-syllable nouns
-    3/11 -> 9/9, for 2-syllable nouns 11/13 -> 0/14)."""
+    3/11 -> 9/9, for 2-syllable nouns 11/13 -> 0/14). One task's rows at a time (`settings` sizes its answers)."""
     prompts = [row["messages"][:-1] for row in rows]
-    generations = generate(model, tokenizer, prompts, GenerationSettings(max_new_tokens=40, batch_size=batch_size))
+    generations = generate(model, tokenizer, prompts, settings)
     samples = [
         Sample(generation.user_text, generation.completion, finished=generation.finished, task=task)
         for generation, task in zip(generations, rows["task"], strict=True)
@@ -83,12 +90,16 @@ def judged_rows(model, tokenizer, rows: Dataset, batch_size: int = 64) -> tuple[
 
 def stage_rows(model, tokenizer, seed: int) -> tuple[Dataset, dict[str, int]]:
     haiku = tagged("haiku", HAIKU_PROMPTS, seed=seed + 1000)  # another draw than the SFT mixture's
-    judged, accepted_count = judged_rows(model, tokenizer, haiku)
-    replay = [tagged(name, rows, seed=seed, max_answer_chars=MAX_ANSWER_CHARS) for name, rows in REPLAY.items()]
+    judged, accepted_count = judged_rows(model, tokenizer, haiku, JUDGED_DECODING["haiku"])
     counts = {"haiku_prompts": len(haiku), "haiku_accepted": accepted_count}
     counts["haiku_rejected"] = len(haiku) - accepted_count
-    counts.update({f"replay_{name}": len(rows) for name, rows in zip(REPLAY, replay, strict=True)})
-    return concatenate_datasets([judged, *replay]).shuffle(seed=seed), counts
+    parts = [judged]
+    for name, size in REPLAY.items():
+        replay = tagged(name, size, seed=seed, max_answer_chars=MAX_ANSWER_CHARS)
+        replay, counts[f"replay_{name}_accepted"] = judged_rows(model, tokenizer, replay, JUDGED_DECODING[name])
+        counts[f"replay_{name}"] = len(replay)
+        parts.append(replay)
+    return concatenate_datasets(parts).shuffle(seed=seed), counts
 
 
 def loss_figure(log_history: list[dict] | Mapping[str, list[dict]]) -> Figure:

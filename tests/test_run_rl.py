@@ -53,7 +53,8 @@ def test_judged_rows_train_accepted_prompts_on_the_models_own_answer_and_the_oth
     ]
     monkeypatch.setattr(run_rl, "generate", fake_generate(answers))
     rows = haiku_rows(len(answers)).add_column("row", list(range(len(answers))))
-    judged, accepted_count = run_rl.judged_rows(model=None, tokenizer=None, rows=rows)
+    settings = run_rl.JUDGED_DECODING["haiku"]
+    judged, accepted_count = run_rl.judged_rows(model=None, tokenizer=None, rows=rows, settings=settings)
     assert accepted_count == 1
     assert judged["row"] == [0, 1, 2, 3]  # every prompt trains, in order
     assert [messages[-1]["content"] for messages in judged["messages"]] == [own, VALID, VALID, VALID]
@@ -107,22 +108,38 @@ def test_stage_refuses_to_start_without_an_sft_checkpoint(tmp_path, monkeypatch)
         run_rl.main()
 
 
-def test_stage_rows_count_every_prompt_and_add_the_replay(monkeypatch):
+def test_stage_rows_count_every_prompt_and_judge_the_replay_too(monkeypatch):
+    chat_tokens = run_rl.JUDGED_DECODING["chat"].max_new_tokens
+    assert chat_tokens > run_rl.JUDGED_DECODING["haiku"].max_new_tokens  # a chat answer is not cut at a haiku's length
+
     def generate(model, tokenizer, prompts, settings):
+        chat = settings.max_new_tokens == chat_tokens
+        # Not three lines: every haiku prompt is rejected; the chat answers end without a loop: accepted but the last
+        text = "Sure, here it is." if chat else "no poem"
         return [
             Generation(
-                index=i, prompt=p, completion="no poem", prompt_token_ids=[1], completion_token_ids=[2], finished=True
+                index=i,
+                prompt=p,
+                completion=text,
+                prompt_token_ids=[1],
+                completion_token_ids=[2],
+                finished=not (chat and i == len(prompts) - 1),
             )
             for i, p in enumerate(prompts)
-        ]  # not three lines: every prompt is rejected
+        ]
 
     monkeypatch.setattr(run_rl, "generate", generate)
     rows, counts = run_rl.stage_rows(model=None, tokenizer=None, seed=0)
     assert counts["haiku_prompts"] == run_rl.HAIKU_PROMPTS
     assert (counts["haiku_accepted"], counts["haiku_rejected"]) == (0, run_rl.HAIKU_PROMPTS)
     assert counts["replay_chat"] == run_rl.REPLAY["chat"]
+    assert counts["replay_chat_accepted"] == run_rl.REPLAY["chat"] - 1  # the one cut off keeps its reference
     assert len(rows) == counts["haiku_prompts"] + sum(run_rl.REPLAY.values())
     assert sorted(set(rows["task"])) == ["chat", "haiku"]
+    answers = [messages[-1]["content"] for messages in rows["messages"]]
+    chat_answers = [answer for answer, task in zip(answers, rows["task"], strict=True) if task == "chat"]
+    assert chat_answers.count("Sure, here it is.") == run_rl.REPLAY["chat"] - 1
+    assert "no poem" not in answers
 
 
 def test_loss_figure_plots_the_logged_losses_by_step():
