@@ -15,7 +15,8 @@ samples at T=0.8, 126 s for 512 samples); fine-tuning on the references of the r
 checkpoints that wrote no haiku, but on the head-noun checkpoints it swapped the one line-1 tail the model uses for
 another (haiku_valid 0.375 -> 0.250 from seed 0); adding the accepted prompts on the model's own answers took three
 head-noun checkpoints to 0.469, 0.406 and 0.406, but from a fourth (seed 3) 4 of 32 chat answers looped again at
-lr 1e-4 with the chat references replayed. At lr 5e-5 with the chat rows judged, no chat answer of seed 3 loops.
+lr 1e-4 with the chat references replayed. At lr 5e-5 with the chat rows judged, no chat answer of seed 3 loops;
+from seed 4 the chat answers then restate the question more (prompt_echo +0.065), which its gate fails.
 """
 
 from __future__ import annotations
