@@ -38,6 +38,7 @@ from trl_sft_plus.validation.scoring import score_generations
 
 from . import cli
 from .results import load_results, write_json
+from .suite import TASK_MAX_NEW_TOKENS
 from .three_way import three_way_markdown
 
 HAIKU_PROMPTS = 384  # training prompts the SFT model answers; about 2 minutes of greedy decoding on 2 cores
@@ -48,10 +49,10 @@ HAIKU_PROMPTS = 384  # training prompts the SFT model answers; about 2 minutes o
 # 115-172 characters; chat seq_rep_4 worse in every variant): its own short answers replayed keep them (94).
 REPLAY = {"chat": 96}
 LEARNING_RATE = 5e-5  # the SFT recipe's; at 1e-4 the seed-3 checkpoint's chat answers looped (4 of 32)
-# Greedy decoding of the answers to judge, per task: a haiku fits in 40 tokens; chat gets the suite's 128
+# Greedy decoding of the answers to judge, per task: a haiku fits in 40 tokens; chat gets the suite's limit (128)
 JUDGED_DECODING = {
     "haiku": GenerationSettings(max_new_tokens=40, batch_size=64),
-    "chat": GenerationSettings(max_new_tokens=128, batch_size=32),
+    "chat": GenerationSettings(max_new_tokens=TASK_MAX_NEW_TOKENS["chat"], batch_size=32),
 }
 MAX_ANSWER_CHARS = 500
 # An answer is accepted when every listed score is 1 (and it ended with EOS and did not loop)
