@@ -140,3 +140,47 @@ def test_prompt_echo_leaves_out_the_code_the_prompt_asks_for():
     assert SCORERS["repetition"](Sample(prompt, code))["prompt_echo"] == 0.0
     echo = "write a function that returns the new head position"  # restates the request in prose
     assert SCORERS["repetition"](Sample(prompt, echo))["prompt_echo"] > 0.5
+
+
+def test_syllables_are_cmudicts_when_threads_score_while_it_loads(monkeypatch):
+    """`pronouncing` publishes its table before it fills the word index; validation scores on a thread pool when code
+    runs. A thread that looked a word up in that window found nothing and cached syllapy's single estimate for good
+    (seen on a 16-core machine: NaN haiku scores, then `haiku_valid` 0.42 where a 2-core run of the same model had
+    0.50). Here the index fills slowly, and a second thread scores words with two CMUdict counts meanwhile."""
+    import collections
+    import threading
+    import time
+    import types
+
+    import pronouncing
+
+    from trl_sft_plus.validation.scorers import word_syllables
+
+    filling = threading.Event()
+
+    class SlowIndex(collections.defaultdict):
+        def __missing__(self, key):
+            if not filling.is_set():
+                filling.set()
+                time.sleep(0.5)  # the window: the index is published, nearly empty
+            return super().__missing__(key)
+
+    monkeypatch.setattr(pronouncing, "pronunciations", None)
+    monkeypatch.setattr(pronouncing, "lookup", None)
+    monkeypatch.setattr(pronouncing, "rhyme_lookup", None)
+    monkeypatch.setattr(pronouncing, "collections", types.SimpleNamespace(defaultdict=SlowIndex))
+    word_syllables.cache_clear()
+    try:
+        loader = threading.Thread(target=word_syllables, args=("poem",))
+        loader.start()
+        assert filling.wait(timeout=60)
+        seen = {word: word_syllables(word) for word in ("every", "family", "different", "fire")}
+        loader.join()
+    finally:
+        word_syllables.cache_clear()
+    assert seen == {  # syllapy alone: 2, 3, 3, 1
+        "every": {2, 3},
+        "family": {2, 3},
+        "different": {2, 3},
+        "fire": {1, 2},
+    }

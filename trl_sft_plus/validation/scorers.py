@@ -12,6 +12,7 @@ import inspect
 import math
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -177,11 +178,24 @@ _TOPIC = re.compile(r"\babout\s+(.+?)[.?!]*$", re.IGNORECASE)
 _STOPWORDS = frozenset("a an the of and or to in on for with my your our its their this that".split())
 
 
+_CMUDICT_LOCK = threading.Lock()
+
+
+def _pronouncing():
+    """`pronouncing` with CMUdict loaded. Its lazy loader publishes the table before it fills the word index, and
+    validation scores samples on a thread pool when code runs: a thread that looked a word up meanwhile found none and
+    cached syllapy's estimate for the whole run. Loading under a lock makes the others wait for the full index."""
+    import pronouncing
+
+    with _CMUDICT_LOCK:
+        pronouncing.init_cmu()
+    return pronouncing
+
+
 @lru_cache(maxsize=65536)
 def word_syllables(word: str) -> frozenset[int]:
     """Every syllable count CMUdict gives for `word` (via `pronouncing`); `syllapy`'s estimate when it has none."""
-    import pronouncing
-
+    pronouncing = _pronouncing()
     counts = frozenset(pronouncing.syllable_count(phones) for phones in pronouncing.phones_for_word(word))
     if counts:
         return counts
