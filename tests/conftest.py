@@ -78,6 +78,9 @@ def plain_config(output_dir, **overrides):
         save_strategy="no",
         bf16=False,
         gradient_checkpointing=False,
+        # The values asserted here are the CPU paths' (full-logits loss, length-grouped batches, the sampled words of
+        # tiny models); on a GPU machine Trainer would move the model to CUDA and those paths, by design, change
+        use_cpu=True,
         max_length=64,
         seed=0,
         dataloader_num_workers=0,

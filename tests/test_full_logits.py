@@ -157,7 +157,8 @@ def test_auto_keeps_trl_head_off_cpu_and_where_unsupported(tokenizer, tmp_path, 
 
 def test_defaults_and_conversion_from_trl_config(tokenizer, tmp_path, caplog):
     assert SFTPlusConfig(output_dir=str(tmp_path), report_to="none").full_logits_loss is None
-    args = trl.SFTConfig(output_dir=str(tmp_path), max_steps=1, bf16=False, report_to="none")
+    # use_cpu: the CPU defaults are asserted (on CUDA the full-logits loss stays off by design)
+    args = trl.SFTConfig(output_dir=str(tmp_path), max_steps=1, bf16=False, report_to="none", use_cpu=True)
     with caplog.at_level("WARNING"):
         trainer = SFTPlusTrainer(
             model=tiny_llama(tokenizer), args=args, train_dataset=Dataset.from_list(chat_rows(8)),

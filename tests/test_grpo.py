@@ -29,6 +29,7 @@ def grpo_args(output_dir, config_cls=GRPOPlusConfig, **overrides):
         output_dir=str(output_dir), max_steps=1, per_device_train_batch_size=4, num_generations=2,
         max_completion_length=8, learning_rate=1e-3, logging_steps=1, report_to="none", save_strategy="no",
         bf16=False, gradient_checkpointing=False, seed=0, disable_tqdm=True, dataloader_num_workers=0,
+        use_cpu=True,  # the sampled answers asserted on are the CPU generator's, as in plain_config
     )  # fmt: skip
     if config_cls is GRPOPlusConfig:
         values.update(repetition_monitor=False, generation_validation=False, collapse_check=False)

@@ -67,6 +67,7 @@ def test_identical_weights_and_losses_with_additions_off(tokenizer, chat_dataset
                 "seed",
                 "dataloader_num_workers",
                 "disable_tqdm",
+                "use_cpu",  # both on the same device: Accelerate's state is one per process
             )
         },
         output_dir=str(tmp_path / "theirs"),
