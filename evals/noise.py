@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .gate import DEFAULT_TOLERANCE, TRACKED_METRICS, GateError, check_against_baseline
-from .gate_runs import FAMILY_ALPHA, CheckData, alpha_per_check, check_against_runs, check_data, regressed, rerun_bound
+from .gate_runs import FAMILY_ALPHA, CheckData, alpha_per_check, check_against_runs, check_bound, check_data, regressed
 from .results import prompt_scores
 from .stats import direction
 
@@ -193,7 +193,7 @@ def noise_report(
     alpha = alpha_per_check(data, family_alpha)
     checks = []
     for index, item in enumerate(data):
-        bound = rerun_bound(item.spread, len(runs), alpha)
+        bound = check_bound(item, alpha)
         threshold = max(tolerances.get(item.metric, default_tolerance), bound)
         n = item.candidate.size
         k = max(1, round(effect * n))

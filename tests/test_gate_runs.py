@@ -12,7 +12,7 @@ import pytest
 from scipy import stats as scipy_stats
 from trl_sft_plus.evals.cli import main
 from trl_sft_plus.evals.gate import SINGLE_RUN_NOTE, check_against_baseline
-from trl_sft_plus.evals.gate_runs import check_against_runs, rerun_bound
+from trl_sft_plus.evals.gate_runs import CheckData, binomial_bound, check_against_runs, check_bound, rerun_bound
 from trl_sft_plus.evals.results import write_json
 
 from .gate_reruns import BASELINE, accepted_run, degraded, reruns
@@ -29,6 +29,33 @@ def test_rerun_bound_is_the_t_prediction_bound():
     assert rerun_bound(0.05, 3, 0.01) == pytest.approx(6.964557 * 0.05 * math.sqrt(4 / 3), rel=1e-5)
     assert rerun_bound(0.05, 6, 0.01) < rerun_bound(0.05, 3, 0.01)  # more runs, tighter bound
     assert rerun_bound(0.0, 5, 0.01) == 0.0 and rerun_bound(0.05, 1, 0.01) == 0.0
+
+
+def test_binomial_bound_allows_the_counts_a_rare_failure_reaches():
+    # pooled share 3/448; Binomial(32, 3/448): P(X > 1) = 0.0195, P(X > 2) = 0.0013, so at alpha 0.0045 two failures
+    # of 32 are allowed and three are not: the bound sits halfway, at 2.5/32 - 3/448
+    assert binomial_bound(3 / 448, 32, 0.0045) == pytest.approx(2.5 / 32 - 3 / 448)
+    assert binomial_bound(0.0, 32, 0.01) == 0.0 and binomial_bound(1.0, 32, 0.01) == 0.0
+
+
+def test_a_pass_fail_metric_takes_the_binomial_bound_where_the_t_bound_is_tighter():
+    """14 reruns, 3 of which had one chat answer of 32 that never ended (the committed reruns' pattern): the t bound
+    on their means would fail a rerun with two such answers; a rerun with two is allowed, one with three is not."""
+    ends = np.ones((14, 32))
+    for run in (2, 5, 9):
+        ends[run, run] = 0.0
+    check = CheckData("chat", "eos_rate", ends, np.ones(32))
+    alpha = 0.05 / 11
+    t_bound = rerun_bound(check.spread, 14, alpha)
+    # s = sqrt(3 * 11 / (14 * 13)) / 32 = 0.0133, t(1 - alpha; 13) = 3.07: 3.07 * 0.0133 * sqrt(15 / 14) = 0.0422
+    assert t_bound == pytest.approx(0.0422, abs=5e-4) and t_bound < 2 / 32 - 3 / 448  # two failures fail on t
+    assert check_bound(check, alpha) == pytest.approx(binomial_bound(3 / 448, 32, alpha))
+    assert 2 / 32 - 3 / 448 < check_bound(check, alpha) < 3 / 32 - 3 / 448
+    # a continuous metric, or one whose runs all agree, keeps the t bound (0 when they agree)
+    echo = CheckData("chat", "prompt_echo", ends * 0.1, np.zeros(32))
+    assert check_bound(echo, alpha) == rerun_bound(echo.spread, 14, alpha)
+    agreed = CheckData("chat", "loop", np.zeros((14, 32)), np.zeros(32))
+    assert check_bound(agreed, alpha) == 0.0
 
 
 def test_reruns_of_an_unchanged_recipe_pass_the_multi_run_gate_but_not_the_single_run_gate():
@@ -77,7 +104,7 @@ def test_the_tutorial_failure_fails_on_loop_repetition_and_python_validity(tmp_p
     assert main([*argv, "--n-resamples", str(RESAMPLES)]) == 1
     out = capsys.readouterr().out
     assert "FAILED" in out and "REGRESSED: python_valid on python" in out and "rerun bound" in out
-    assert "5 baseline runs: family-wise false-alarm rate 0.05" in out
+    assert "5 baseline runs: family-wise false-alarm rate 0.02" in out
 
 
 def test_repeated_baseline_flags_equal_a_folder(tmp_path, capsys):
