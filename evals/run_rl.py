@@ -122,6 +122,7 @@ def loss_figure(log_history: list[dict] | Mapping[str, list[dict]]) -> Figure:
 
 def train_stage(sft: Path, out: Path, seed: int) -> tuple[Path, dict[str, int]]:
     model, tokenizer = models.load(str(sft))
+    model = models.to_inference_device(model)  # the answers are selected by generating; Trainer places it next
     started = time.perf_counter()
     rows, counts = stage_rows(model, tokenizer, seed)
     counts["selection_seconds"] = round(time.perf_counter() - started)

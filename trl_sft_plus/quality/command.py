@@ -112,6 +112,7 @@ def run_filter(ns: argparse.Namespace, settings: ExecutorSettings) -> int:
 
             if names is not None and "ifd" in names:
                 model, tokenizer = models.load(ns.model)
+                model = models.to_inference_device(model)
             else:
                 tokenizer = models.load_tokenizer(ns.model)
         filters = build_filters(names, ns.filter_kwargs, tokenizer=tokenizer, max_length=ns.max_length, model=model)
