@@ -3,19 +3,22 @@ monitoring and validation on), keep the result as a plain checkpoint in `eval-re
 tuned on the shipped suites with `python -m evals compare` and write the reports under `eval-results/`; the
 comparison's tables are also appended to the tuned model's card, `eval-results/tuned/README.md`.
 
-The defaults fit the 20-minute budget on 2 CPU cores: measured 830 s of fine-tuning (with three evaluations and
-three monitor checks) and 165 s for the comparison, 16.6 minutes in all, on a CPU without native bf16.
+The defaults fit the 20-minute budget on 2 CPU cores: measured 686-749 s of fine-tuning (with three evaluations and
+three monitor checks) and 142-156 s for the comparison, 14.0-14.9 minutes in all (seeds 0-2, 2 AMD EPYC cores with
+AVX512-BF16, so bf16 autocast).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import time
 from pathlib import Path
 
 from datasets import Dataset, concatenate_datasets
 
 from trl_sft_plus import SFTTrainer, models
+from trl_sft_plus.code_blocks import python_code
 from trl_sft_plus.config import has_accelerator
 from trl_sft_plus.data_loading import mixture, tagged
 from trl_sft_plus.recipes import cpu_tutorial_config
@@ -25,10 +28,14 @@ from .environment import training_record, write_training_record
 
 # Rows per task: haiku teaches the 5-7-5 form and stopping, chat teaches answering and stopping, and the verified
 # standalone functions of `python-functions` teach what users ask for: the function the prompt names, with the
-# arguments it states, correct (each row passed its tests in the sandbox), fenced, then EOS. The standard-library
-# methods of `python-stdlib` are left out: they taught a spurious `self` and `self.f(self.f(...` loops. Answers of
-# at most 500 characters keep a step near 2 s on 2 CPU cores.
+# arguments it states, correct (each row passed its tests in the sandbox), fenced, then EOS, written over several
+# lines (`one_line_function`). The standard-library methods of `python-stdlib` are left out: they taught a spurious
+# `self` and `self.f(self.f(...` loops. Answers of at most 500 characters keep a step near 2 s on 2 CPU cores.
 DEFAULT_SIZES = {"haiku": 1000, "chat": None}
+# 120 until 2026-11-27; more steps raised python_pass in a GPU sweep (README). With the one-line functions left out,
+# seeds 0-2 gave python_pass 0.368-0.431 (15 reruns of the 120-step recipe with every function: 0.283-0.372) and
+# haiku_valid 0.188-0.625, in 14.0-14.9 min on 2 cores with bf16 autocast (17.5 min in fp32, seed 0)
+STEPS = 180
 HELD_OUT_FUNCTIONS = 16  # validation prompts whose code runs against their tests: the checkpoint is chosen on them
 MAX_ANSWER_CHARS = 500
 LEARNING_RATE = 5e-5
@@ -53,7 +60,7 @@ def bf16_overrides(mode: str) -> dict[str, bool]:
     return {"bf16": True, "use_cpu": not has_accelerator()}  # TrainingArguments takes CPU bf16 only with use_cpu
 
 
-def training_config(output_dir: Path, steps: int, seed: int, bf16: str = "auto"):
+def training_config(output_dir: Path, steps: int, seed: int, bf16: str = "auto", learning_rate: float = LEARNING_RATE):
     """The tutorial recipe plus our tools against the seed's failure: the unlikelihood loss, three evaluations that
     generate and run the held-out functions' tests, and the checkpoint with the best `eval_gen_score` (ends, no loop,
     no echo, haiku form, Python that passes its tests) loaded at the end, not the last one."""
@@ -64,7 +71,7 @@ def training_config(output_dir: Path, steps: int, seed: int, bf16: str = "auto")
         max_length=192,
         # A quarter of the tutorial's 2e-4: at 2e-4 the checkpoints of a 120-step run wrote garbled code (python_pass
         # 0.32 -> 0.05 at step 40, `" ".join(char.split(" ").split(" ")...`) while learning the haiku form.
-        learning_rate=LEARNING_RATE,
+        learning_rate=learning_rate,
         unlikelihood_alpha=UNLIKELIHOOD_ALPHA,
         eval_strategy="steps",
         eval_steps=every,
@@ -85,12 +92,34 @@ def training_config(output_dir: Path, steps: int, seed: int, bf16: str = "auto")
     )
 
 
-def training_and_validation_rows(seed: int) -> tuple[Dataset, Dataset]:
+def one_line_function(answer: str) -> bool:
+    """A single function whose body, docstring aside, is one statement on one line (`return text.count(char)`): 145
+    of the 338 shipped functions. Trained on them, the model wrote most answers (31-41 of the suite's 48) as one
+    `return` line, also where the logic needs more (`factorial`: `return n * factorial(n - 1)`, no base case, which
+    the base model gets right)."""
+    try:
+        tree = ast.parse(python_code(answer)[0])
+    except SyntaxError:
+        return False
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
+        return False
+    body = tree.body[0].body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the docstring
+    return len(body) == 1 and body[0].lineno == body[0].end_lineno
+
+
+def training_and_validation_rows(seed: int, haiku_rows: int | None = None) -> tuple[Dataset, Dataset]:
+    """(training rows, validation rows); `haiku_rows` overrides the shipped mixture's haiku count."""
+    sizes = DEFAULT_SIZES if haiku_rows is None else {**DEFAULT_SIZES, "haiku": haiku_rows}
     functions = tagged("python-functions", seed=seed, max_answer_chars=MAX_ANSWER_CHARS, keep_tests=True)
     functions = functions.shuffle(seed=seed)
     held_out = functions.select(range(HELD_OUT_FUNCTIONS))
     trained = functions.select(range(HELD_OUT_FUNCTIONS, len(functions))).remove_columns("tests")
-    train = concatenate_datasets([mixture(DEFAULT_SIZES, seed=seed, max_answer_chars=MAX_ANSWER_CHARS), trained])
+    total = len(trained)
+    trained = trained.filter(lambda row: not one_line_function(row["messages"][-1]["content"]))
+    print(f"python-functions: left out {total - len(trained)} of {total} training functions whose body is one line")
+    train = concatenate_datasets([mixture(sizes, seed=seed, max_answer_chars=MAX_ANSWER_CHARS), trained])
     train = train.shuffle(seed=seed)
     no_tests = [tagged("haiku-heldout", 12, seed=seed), tagged("chat", 4, seed=seed + 1)]
     no_tests = [
@@ -99,12 +128,19 @@ def training_and_validation_rows(seed: int) -> tuple[Dataset, Dataset]:
     return train, concatenate_datasets([*no_tests, held_out])
 
 
-def fine_tune(output_dir: Path, steps: int, seed: int, bf16: str = "auto") -> Path:
+def fine_tune(
+    output_dir: Path,
+    steps: int,
+    seed: int,
+    bf16: str = "auto",
+    learning_rate: float = LEARNING_RATE,
+    haiku_rows: int | None = None,
+) -> Path:
     model, tokenizer = models.load(models.DEFAULT_MODEL)
-    train, evaluation = training_and_validation_rows(seed)
+    train, evaluation = training_and_validation_rows(seed, haiku_rows)
     trainer = SFTTrainer(
         model=model,
-        args=training_config(output_dir / "run", steps, seed, bf16),
+        args=training_config(output_dir / "run", steps, seed, bf16, learning_rate),
         train_dataset=train,
         eval_dataset=evaluation,
         processing_class=tokenizer,
@@ -136,8 +172,15 @@ def add_comparison_to_card(out: Path, tuned: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("eval-results"))
-    parser.add_argument("--steps", type=int, default=120, help="fine-tuning steps at batch 8")
+    parser.add_argument("--steps", type=int, default=STEPS, help="fine-tuning steps at batch 8")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE, help="peak learning rate (%(default)s)")
+    parser.add_argument(
+        "--haiku-rows",
+        type=int,
+        default=DEFAULT_SIZES["haiku"],
+        help="haiku conversations in the mixture (%(default)s)",
+    )
     parser.add_argument(
         "--bf16",
         choices=BF16_MODES,
@@ -152,7 +195,7 @@ def main() -> int:
     started = time.perf_counter()
     tuned = args.out / "tuned"
     if not args.skip_training:
-        tuned = fine_tune(args.out, args.steps, args.seed, args.bf16)
+        tuned = fine_tune(args.out, args.steps, args.seed, args.bf16, args.learning_rate, args.haiku_rows)
     trained = time.perf_counter()
     if args.train_only:
         print(f"Tuned checkpoint: {tuned.resolve()} (fine-tuning {trained - started:.0f} s)")
