@@ -191,6 +191,13 @@ def main() -> int:
     parser.add_argument("--skip-training", action="store_true", help="compare an existing OUT/tuned checkpoint")
     parser.add_argument("--train-only", action="store_true", help="stop after saving OUT/tuned (CI gates it next)")
     args = parser.parse_args()
+    for flag, value, rule in (
+        ("--steps", args.steps, args.steps >= 1 or "at least 1"),
+        ("--learning-rate", args.learning_rate, args.learning_rate > 0 or "above 0"),
+        ("--haiku-rows", args.haiku_rows, args.haiku_rows >= 0 or "at least 0"),
+    ):
+        if rule is not True:
+            parser.error(f"{flag} must be {rule}, got {value}")
 
     started = time.perf_counter()
     tuned = args.out / "tuned"

@@ -54,3 +54,16 @@ def test_haiku_rows_set_the_mixture():
     assert fewer_tasks["chat"] == shipped_tasks["chat"] == 367
     assert fewer_tasks["python"] == shipped_tasks["python"] == 179
     assert Counter(validation["task"]) == {"haiku": 12, "chat": 4, "python": run_eval.HELD_OUT_FUNCTIONS}
+
+
+@pytest.mark.parametrize(
+    "flag, value, rule",
+    [("--steps", "0", "at least 1"), ("--learning-rate", "0.0", "above 0"), ("--learning-rate", "-0.0001", "above 0"),
+     ("--haiku-rows", "-5", "at least 0")],
+)  # fmt: skip
+def test_bad_recipe_values_are_refused_by_name(flag, value, rule, monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["run_eval", flag, value])
+    with pytest.raises(SystemExit) as exit_info:
+        run_eval.main()
+    assert exit_info.value.code == 2
+    assert f"{flag} must be {rule}, got {value}" in capsys.readouterr().err
