@@ -103,9 +103,8 @@ def one_line_function(answer: str) -> bool:
         return False
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.FunctionDef):
         return False
-    body = tree.body[0].body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
-        body = body[1:]  # the docstring
+    function = tree.body[0]
+    body = function.body[1:] if ast.get_docstring(function, clean=False) is not None else function.body
     return len(body) == 1 and body[0].lineno == body[0].end_lineno
 
 
@@ -191,12 +190,12 @@ def main() -> int:
     parser.add_argument("--skip-training", action="store_true", help="compare an existing OUT/tuned checkpoint")
     parser.add_argument("--train-only", action="store_true", help="stop after saving OUT/tuned (CI gates it next)")
     args = parser.parse_args()
-    for flag, value, rule in (
-        ("--steps", args.steps, args.steps >= 1 or "at least 1"),
-        ("--learning-rate", args.learning_rate, args.learning_rate > 0 or "above 0"),
-        ("--haiku-rows", args.haiku_rows, args.haiku_rows >= 0 or "at least 0"),
+    for flag, value, valid, rule in (
+        ("--steps", args.steps, args.steps >= 1, "at least 1"),
+        ("--learning-rate", args.learning_rate, args.learning_rate > 0, "above 0"),
+        ("--haiku-rows", args.haiku_rows, args.haiku_rows >= 0, "at least 0"),
     ):
-        if rule is not True:
+        if not valid:
             parser.error(f"{flag} must be {rule}, got {value}")
 
     started = time.perf_counter()

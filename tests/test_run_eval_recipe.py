@@ -24,6 +24,7 @@ def fenced(code: str) -> str:
         ("import math\n\ndef f(x):\n    return math.sqrt(x)", False),  # more than one top-level statement
         ("class Stack:\n    def push(self, item):\n        self.items.append(item)", False),
         ("def f(:\n    return 1", False),  # does not parse
+        ("def f():\n    ...", True),  # an Ellipsis body is a statement, not a docstring
     ],
 )
 def test_one_line_function(code, one_line):
