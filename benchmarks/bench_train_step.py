@@ -8,9 +8,9 @@ Columns, in two groups by default (`--columns`; each group trains in turns, then
   plus         SFTPlusTrainer with its CPU defaults (no checkpointing, length-grouped batches, full-logits loss) and
                its additions off (no filters, monitor, EOS preflight or validation).
   plus-recipe  SFTPlusTrainer as `nox -s eval` runs it: quality filters (overlong rows dropped), EOS preflight,
-               repetition monitor every 40 steps (so not within 20 steps), generation validation (it runs at
+               repetition monitor every 60 steps (so not within 20 steps), generation validation (it runs at
                evaluations, and none are scheduled: see `nox -s eval` for their cost), and the unlikelihood loss
-               (alpha 1, on TRL's fused LM head instead of the full-logits CPU loss).
+               (alpha 1, on the full-logits CPU loss).
 The second group is `plus` against itself with one default set back to TRL's, or one more option: plus-fused (TRL's
 chunked LM head), plus-random (random order), plus-pad64 (`pad_to_multiple_of=64`).
 
@@ -51,9 +51,9 @@ from trl_sft_plus.recipes import CPU_TUTORIAL_SETTINGS
 ADDITIONS_OFF = dict(
     quality_filtering=False, repetition_monitor=False, eos_preflight=False, generation_validation=False
 )
-RECIPE_ADDITIONS = dict(  # evals/run_eval.training_config at its default 120 steps, without evaluations or saves
+RECIPE_ADDITIONS = dict(  # evals/run_eval.training_config at its default 180 steps, without evaluations or saves
     quality_filter_kwargs=CPU_TUTORIAL_SETTINGS["quality_filter_kwargs"],
-    repetition_monitor_steps=40,
+    repetition_monitor_steps=60,
     validation_max_new_tokens=128,
     validation_batch_size=16,
     unlikelihood_alpha=UNLIKELIHOOD_ALPHA,

@@ -3,9 +3,9 @@ monitoring and validation on), keep the result as a plain checkpoint in `eval-re
 tuned on the shipped suites with `python -m evals compare` and write the reports under `eval-results/`; the
 comparison's tables are also appended to the tuned model's card, `eval-results/tuned/README.md`.
 
-The defaults fit the 20-minute budget on 2 CPU cores: measured 686-749 s of fine-tuning (with three evaluations and
-three monitor checks) and 142-156 s for the comparison, 14.0-14.9 minutes in all (seeds 0-2, 2 AMD EPYC cores with
-AVX512-BF16, so bf16 autocast).
+The defaults fit the 20-minute budget on 2 CPU cores: measured 513-546 s of fine-tuning (with three evaluations and
+three monitor checks) and 121-143 s for the comparison, 10.9-11.2 minutes in all (seeds 0-2, 2 AMD EPYC cores with
+AVX512-BF16, so bf16 autocast); 15.4 minutes in fp32 (seed 0), the default on CPUs without native bf16.
 """
 
 from __future__ import annotations
@@ -33,15 +33,15 @@ from .environment import training_record, write_training_record
 # `self` and `self.f(self.f(...` loops. Answers of at most 500 characters keep a step near 2 s on 2 CPU cores.
 DEFAULT_SIZES = {"haiku": 1000, "chat": None}
 # 120 until 2026-11-27; more steps raised python_pass in a GPU sweep (README). With the one-line functions left out,
-# seeds 0-2 gave python_pass 0.368-0.431 (15 reruns of the 120-step recipe with every function: 0.283-0.372) and
-# haiku_valid 0.188-0.625, in 14.0-14.9 min on 2 cores with bf16 autocast (17.5 min in fp32, seed 0)
+# seeds 0-2 gave python_pass 0.365-0.415 (15 reruns of the 120-step recipe with every function: 0.283-0.372) and
+# haiku_valid 0.250-0.562, in 10.9-11.2 min on 2 cores with bf16 autocast (15.4 min in fp32, seed 0)
 STEPS = 180
 HELD_OUT_FUNCTIONS = 16  # validation prompts whose code runs against their tests: the checkpoint is chosen on them
 MAX_ANSWER_CHARS = 500
 LEARNING_RATE = 5e-5
 # Welleck et al.'s token-level unlikelihood term, against the loops the seed's failure is about. Paired against the same
-# seed without it (2026-11-27): python loops 4 -> 2 of 48, nothing worse, no interval excluding zero (README); it costs
-# 20% more fine-tuning time (it needs TRL's fused LM head, so the full-logits CPU loss is off).
+# seed without it (2026-11-27): python loops 4 -> 2 of 48, nothing worse, no interval excluding zero (README). On the
+# CPU's full-logits loss it costs about 8% of a step (30% while it needed TRL's fused LM head; benchmarks/README.md).
 UNLIKELIHOOD_ALPHA = 1.0
 CARD_MARKER = "<!-- nox -s eval: base versus tuned -->"
 BF16_MODES = ("auto", "on", "off")

@@ -80,11 +80,20 @@ def test_loss_and_gradients_equal_trl_head(architecture, tokenizer, tmp_path):
         ("completion only", PROMPT_COMPLETION, {}),
         ("padding-free", None, {"padding_free": True, "max_length": None}),
         ("dft loss", None, {"loss_type": "dft"}),
+        ("unlikelihood, padding-free", None, {"unlikelihood_alpha": 1.0, "padding_free": True, "max_length": None}),
     ],
 )
 def test_equal_on_trl_batch_formats(name, rows, overrides, tokenizer, tmp_path):
     tied = overrides.pop("tied", True)
     _compare(tokenizer, tmp_path, lambda: tiny_llama(tokenizer, tie_word_embeddings=tied), rows, **overrides)
+
+
+def test_unlikelihood_term_equal_on_both_heads(tokenizer, tmp_path):
+    """The unlikelihood term reads the targets' log-probabilities from whichever head ran: same loss and gradients."""
+    with_term = _compare(tokenizer, tmp_path / "ul", lambda: tiny_llama(tokenizer), unlikelihood_alpha=1.0)
+    without = _compare(tokenizer, tmp_path / "plain", lambda: tiny_llama(tokenizer))
+    # a random model spreads its probability thin (penalty about 5e-4 here), yet well above rounding (about 1e-6)
+    assert with_term["loss"] > without["loss"] + 1e-4
 
 
 def test_training_run_equals_trl_head(tokenizer, tmp_path):
@@ -101,6 +110,22 @@ def test_training_run_equals_trl_head(tokenizer, tmp_path):
     assert losses_b == pytest.approx(losses_a, rel=RTOL)
     for name, weight in weights_a.items():  # Adam turns gradient rounding into update rounding, well below one step
         torch.testing.assert_close(weights_b[name], weight, rtol=0, atol=1e-4)
+
+
+def test_bf16_autocast_kept(tokenizer, tmp_path):
+    """bf16 training on a CPU: the backbone runs in bf16 on both paths (swapping the forward once dropped accelerate's
+    autocast wrapper, so the full-logits path trained in fp32) and the first step's losses agree to bf16 rounding."""
+    runs = {}
+    for flag in (False, True):
+        model = tiny_llama(tokenizer)
+        dtypes: set[torch.dtype] = set()
+        model.model.layers[0].mlp.register_forward_hook(lambda _m, _i, output, seen=dtypes: seen.add(output.dtype))
+        trainer = _trainer(model, tokenizer, tmp_path / str(flag), full_logits_loss=flag, bf16=True, max_steps=1)
+        assert trainer.args.bf16 and (trainer.full_logits is not None) == flag
+        trainer.train()
+        runs[flag] = (dtypes, [entry["loss"] for entry in trainer.state.log_history if "loss" in entry])
+    assert runs[True][0] == runs[False][0] == {torch.bfloat16}
+    assert runs[True][1] == pytest.approx(runs[False][1], rel=1e-2)
 
 
 def _head_calls(monkeypatch) -> list[int]:
@@ -149,7 +174,6 @@ def test_auto_keeps_trl_head_off_cpu_and_where_unsupported(tokenizer, tmp_path, 
     for model, overrides, reason in [
         (tiny_llama(tokenizer), {"label_smoothing_factor": 0.1}, "label smoothing"),
         (tiny_causal_lm("gemma2", tokenizer), {}, UNSUPPORTED["gemma2"]),
-        (tiny_llama(tokenizer), {"unlikelihood_alpha": 1.0}, "unlikelihood"),
     ]:
         with pytest.raises(ValueError, match=reason):
             _trainer(model, tokenizer, tmp_path / "explicit", full_logits_loss=True, **overrides)

@@ -18,8 +18,10 @@ The cost is memory: about `FULL_LOGITS_BYTES_PER_ELEMENT` bytes per trained toke
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import types
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -58,10 +60,8 @@ def loss_bypasses_fused_head(trainer: Any) -> list[str]:
 
 def unsupported_reasons(trainer: Any) -> list[str]:
     """Why the full-logits path cannot stand in for TRL's fused head on this trainer (empty when it can)."""
-    args, model = trainer.args, trainer.model
+    model = trainer.model
     reasons = loss_bypasses_fused_head(trainer)
-    if getattr(args, "unlikelihood_alpha", 0) > 0:
-        reasons.append("the unlikelihood loss (built on the fused head's outputs)")
     parallelism = trainer.accelerator.parallelism_config
     if parallelism is not None and (parallelism.sp_enabled or parallelism.cp_enabled or parallelism.tp_enabled):
         reasons.append("tensor, sequence or context parallelism")
@@ -84,9 +84,16 @@ class FullLogitsLoss:
     `enabled=True` always uses it; `None` uses it on a CPU when a batch's trained tokens x vocabulary x
     `FULL_LOGITS_BYTES_PER_ELEMENT` fits `max_memory_mb`."""
 
-    def __init__(self, model: torch.nn.Module, enabled: bool | None, max_memory_mb: float):
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        enabled: bool | None,
+        max_memory_mb: float,
+        autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+    ):
         self.model = model.get_base_model() if is_peft_model(model) else model
         self.enabled = enabled
+        self.autocast = autocast
         self.max_bytes = max_memory_mb * 2**20
         self.vocab_size = self.model.get_output_embeddings().weight.shape[0]
 
@@ -105,7 +112,7 @@ class FullLogitsLoss:
                 )
             logger.info("trl-sft-plus: TRL's fused LM head computes the loss (%s).", ", ".join(reasons))
             return None
-        return cls(trainer.model, enabled, args.full_logits_max_memory_mb)
+        return cls(trainer.model, enabled, args.full_logits_max_memory_mb, trainer.accelerator.autocast)
 
     def applies(self, inputs: dict[str, Any]) -> bool:
         labels = inputs.get("labels")
@@ -117,7 +124,7 @@ class FullLogitsLoss:
         return trained * self.vocab_size * FULL_LOGITS_BYTES_PER_ELEMENT <= self.max_bytes
 
     def head(self, model: Any) -> FullLogitsHead:
-        return FullLogitsHead(model, self.model)
+        return FullLogitsHead(model, self.model, self.autocast)
 
 
 class FullLogitsHead:
@@ -126,11 +133,19 @@ class FullLogitsHead:
 
     The call still goes through the wrapped model (so DDP and accelerate see the forward); only for its duration, the
     forward TRL's `add_fused_lm_head` put on the model is swapped for `_full_logits_forward`, which runs the backbone
-    as TRL's does and replaces only the chunked head."""
+    as TRL's does and replaces only the chunked head. The swap also drops the mixed-precision wrapper that accelerate
+    put around that forward, so the call runs under `autocast` (the accelerator's) instead: without it, bf16
+    training on a CPU silently ran in fp32 on this path."""
 
-    def __init__(self, model: Any, base: torch.nn.Module):
+    def __init__(
+        self,
+        model: Any,
+        base: torch.nn.Module,
+        autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+    ):
         self.model = model
         self.base = base
+        self.autocast = autocast
 
     def __call__(self, *args, fused_lm_head: bool = False, **kwargs):
         if not fused_lm_head:
@@ -138,7 +153,8 @@ class FullLogitsHead:
         patched = vars(self.base).get("forward")  # TRL's fused forward, an attribute of the model object
         self.base.forward = types.MethodType(_full_logits_forward, self.base)
         try:
-            return self.model(*args, **kwargs)
+            with self.autocast():
+                return self.model(*args, **kwargs)
         finally:
             if patched is None:
                 del self.base.forward

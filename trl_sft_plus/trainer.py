@@ -182,13 +182,15 @@ class SFTPlusTrainer(GenerationChecksMixin, SFTTrainer):
     # Loss ---------------------------------------------------------------------------------------------------------
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        head = model
         if self.full_logits is not None and self.full_logits.applies(inputs):
             # TRL's compute_loss calls `model(**inputs, fused_lm_head=True)`; the stand-in answers that call
-            return super().compute_loss(self.full_logits.head(model), inputs, return_outputs, num_items_in_batch)
+            head = self.full_logits.head(model)
         if self.unlikelihood is None or not model.training:
-            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            return super().compute_loss(head, inputs, return_outputs, num_items_in_batch)
+        # both heads run the backbone and return the targets' log-probabilities, all the unlikelihood term reads
         with self.unlikelihood.capture() as captured:
-            result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            result = super().compute_loss(head, inputs, return_outputs, num_items_in_batch)
         loss = result[0] if return_outputs else result
         penalty = self.unlikelihood.penalty(captured, inputs, num_items_in_batch)
         loss = loss + self.args.unlikelihood_alpha * penalty

@@ -3,11 +3,12 @@
 For each trained target position t, the candidates C_t are the distinct tokens of the previous context (within the
 same packed sequence and an optional window) other than the target; the loss adds -log(1 - p(c | x_<t)) for each.
 
-TRL's fused LM head never builds the (batch, seq, vocab) logits, and we keep it that way: a forward hook captures the
-backbone's hidden states h, the candidates' logits are h . W[c] (a (seq x seq) matrix per row, not seq x vocab), and
-the log-normaliser comes from the fused head's own output, log Z_t = h_t . W[y_t] - log p(y_t). The penalty uses the
-same label mask, token count and scaling as TRL's loss, so it follows completion-only, assistant-only, packing and
-padding-free batches; configurations whose loss bypasses the fused head are refused at construction.
+The term needs no (batch, seq, vocab) logits of its own: a forward hook captures the backbone's hidden states h, the
+candidates' logits are h . W[c] (a (seq x seq) matrix per row, not seq x vocab), and the log-normaliser comes from the
+head's output, log Z_t = h_t . W[y_t] - log p(y_t). That output is TRL's fused LM head's or, on a CPU, the full-logits
+stand-in's (`trl_sft_plus.full_logits`), which returns the same fields. The penalty uses the same label mask, token
+count and scaling as TRL's loss, so it follows completion-only, assistant-only, packing and padding-free batches;
+configurations whose loss bypasses the fused head are refused at construction.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class UnlikelihoodLoss:
 
     @contextlib.contextmanager
     def capture(self) -> Iterator[Captured]:
-        """Hooks that keep the backbone's last hidden states and the fused head's log-probabilities of one forward."""
+        """Hooks that keep the backbone's last hidden states and the head's log-probabilities of one forward."""
         captured = Captured()
 
         def keep_hidden(_module, _inputs, output):
