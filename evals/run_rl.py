@@ -3,7 +3,8 @@
 The SFT checkpoint answers the training prompts greedily; the same scorers that judge it (haiku form, on topic, EOS,
 no loop) accept or reject each answer, and the stage fine-tunes on every prompt: on the model's own answer where it
 was accepted, on the verified reference answer where it was rejected. Chat rows are replayed, judged the same way
-(the model's own answer where it ends and does not loop), so that what SFT taught stays. The stage's model is then
+(the model's own answer where it ends, does not loop and restates the question no more than the reference does), so
+that what SFT taught stays. The stage's model is then
 compared with the SFT model on the shipped suites (the gate fails when a tracked metric got worse), and
 `three_way.md` puts base, SFT and stage side by side.
 
@@ -16,7 +17,9 @@ checkpoints that wrote no haiku, but on the head-noun checkpoints it swapped the
 another (haiku_valid 0.375 -> 0.250 from seed 0); adding the accepted prompts on the model's own answers took three
 head-noun checkpoints to 0.469, 0.406 and 0.406, but from a fourth (seed 3) 4 of 32 chat answers looped again at
 lr 1e-4 with the chat references replayed. At lr 5e-5 with the chat rows judged, no chat answer of seed 3 loops;
-from seed 4 the chat answers then restate the question more (prompt_echo +0.065), which its gate fails.
+from seed 4 the chat answers then restate the question more (prompt_echo +0.065), which its gate fails, and so did
+the current SFT recipe's seed-0 checkpoint (+0.099, +0.081); with the echo check on the replayed chat answers it
+passes (+0.042, n.s.).
 """
 
 from __future__ import annotations
@@ -57,6 +60,10 @@ JUDGED_DECODING = {
 MAX_ANSWER_CHARS = 500
 # An answer is accepted when every listed score is 1 (and it ended with EOS and did not loop)
 ACCEPTED_WHEN = {"haiku": ("haiku_valid", "haiku_on_topic")}
+# Tasks whose own answer is kept only when it restates the prompt no more than the reference does: with every
+# ending, non-looping chat answer kept (95 of 96), the current SFT recipe's seed-0 checkpoint came out of the stage
+# with chat prompt_echo +0.099 and +0.081 (two runs, 2026-11-27), over the gate's tolerance
+ECHO_AT_MOST_REFERENCE = ("chat",)
 
 
 def accepted(scores: dict[str, float], task: str) -> bool:
@@ -80,6 +87,13 @@ def judged_rows(model, tokenizer, rows: Dataset, settings: GenerationSettings) -
     ]
     scored = score_generations(samples)
     verdicts = [accepted(scores, sample.task) for sample, (scores, _) in zip(samples, scored, strict=True)]
+    checked = [i for i, sample in enumerate(samples) if sample.task in ECHO_AT_MOST_REFERENCE]
+    references = [
+        Sample(samples[i].prompt, rows[i]["messages"][-1]["content"], finished=True, task=samples[i].task)
+        for i in checked
+    ]
+    for i, (reference_scores, _) in zip(checked, score_generations(references), strict=True):
+        verdicts[i] = verdicts[i] and scored[i][0]["prompt_echo"] <= reference_scores["prompt_echo"]
 
     def answer(row: dict, index: int) -> dict:
         if verdicts[index]:

@@ -61,6 +61,17 @@ def test_judged_rows_train_accepted_prompts_on_the_models_own_answer_and_the_oth
     assert all(messages[0]["content"] == PROMPT for messages in judged["messages"])
 
 
+def test_judged_rows_keep_an_own_chat_answer_only_when_it_echoes_the_prompt_no_more_than_the_reference(monkeypatch):
+    prompt, reference = "What is the capital of France?", "Paris."
+    restated, plain = "The capital of France is Paris.", "Paris, on the Seine."
+    monkeypatch.setattr(run_rl, "generate", fake_generate([(restated, True), (plain, True)]))
+    messages = [[{"role": "user", "content": prompt}, {"role": "assistant", "content": reference}]] * 2
+    rows = Dataset.from_dict({"messages": messages, "task": ["chat"] * 2})
+    judged, accepted_count = run_rl.judged_rows(None, None, rows, run_rl.JUDGED_DECODING["chat"])
+    assert accepted_count == 1  # both end and do not loop; the first restates the question
+    assert [m[-1]["content"] for m in judged["messages"]] == [reference, plain]
+
+
 def stage_results(sft: dict, path: str, haiku_valid: float) -> dict:
     stage = copy.deepcopy(sft)
     stage["models"]["base"] = dict(sft["models"]["tuned"], path=path)
