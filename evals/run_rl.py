@@ -18,8 +18,8 @@ another (haiku_valid 0.375 -> 0.250 from seed 0); adding the accepted prompts on
 head-noun checkpoints to 0.469, 0.406 and 0.406, but from a fourth (seed 3) 4 of 32 chat answers looped again at
 lr 1e-4 with the chat references replayed. At lr 5e-5 with the chat rows judged, no chat answer of seed 3 loops;
 from seed 4 the chat answers then restate the question more (prompt_echo +0.065), which its gate fails, and so did
-the current SFT recipe's seed-0 checkpoint (+0.099, +0.081); with the echo check on the replayed chat answers it
-passes (+0.042, n.s.).
+the current SFT recipe's seed-0 checkpoint (+0.099, +0.081); with the echo check on the replayed chat answers
++0.042 (n.s., passed) and, with another draw of stage prompts, +0.061 (failed): narrowed, not removed.
 """
 
 from __future__ import annotations
