@@ -79,8 +79,8 @@ def judged_rows(model, tokenizer, rows: Dataset, settings: GenerationSettings) -
     model's own answers stops the stage from shifting the haiku prior toward the rejected ones: trained on the rejected
     prompts alone, the seed-0 checkpoint swapped its one line-1 tail for another (line 1 right for 1-syllable nouns
     3/11 -> 9/9, for 2-syllable nouns 11/13 -> 0/14). One task's rows at a time (`settings` sizes its answers)."""
-    prompts = [row["messages"][:-1] for row in rows]
-    generations = generate(model, tokenizer, prompts, settings)
+    conversations = rows["messages"]
+    generations = generate(model, tokenizer, [messages[:-1] for messages in conversations], settings)
     samples = [
         Sample(generation.user_text, generation.completion, finished=generation.finished, task=task)
         for generation, task in zip(generations, rows["task"], strict=True)
@@ -89,7 +89,7 @@ def judged_rows(model, tokenizer, rows: Dataset, settings: GenerationSettings) -
     verdicts = [accepted(scores, sample.task) for sample, (scores, _) in zip(samples, scored, strict=True)]
     checked = [i for i, sample in enumerate(samples) if sample.task in ECHO_AT_MOST_REFERENCE]
     references = [
-        Sample(samples[i].prompt, rows[i]["messages"][-1]["content"], finished=True, task=samples[i].task)
+        Sample(samples[i].prompt, conversations[i][-1]["content"], finished=True, task=samples[i].task)
         for i in checked
     ]
     for i, (reference_scores, _) in zip(checked, score_generations(references), strict=True):

@@ -89,7 +89,7 @@ class FullLogitsLoss:
         model: torch.nn.Module,
         enabled: bool | None,
         max_memory_mb: float,
-        autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+        autocast: Callable[[], contextlib.AbstractContextManager],
     ):
         self.model = model.get_base_model() if is_peft_model(model) else model
         self.enabled = enabled
@@ -141,7 +141,7 @@ class FullLogitsHead:
         self,
         model: Any,
         base: torch.nn.Module,
-        autocast: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+        autocast: Callable[[], contextlib.AbstractContextManager],
     ):
         self.model = model
         self.base = base
