@@ -3,9 +3,10 @@ monitoring and validation on), keep the result as a plain checkpoint in `eval-re
 tuned on the shipped suites with `python -m evals compare` and write the reports under `eval-results/`; the
 comparison's tables are also appended to the tuned model's card, `eval-results/tuned/README.md`.
 
-The defaults fit the 20-minute budget on 2 CPU cores: measured 513-546 s of fine-tuning (with three evaluations and
-three monitor checks) and 121-143 s for the comparison, 10.9-11.2 minutes in all (seeds 0-2, 2 AMD EPYC cores with
-AVX512-BF16, so bf16 autocast); 15.4 minutes in fp32 (seed 0), the default on CPUs without native bf16.
+The defaults fit the 20-minute budget on 2 CPU cores: measured 565-609 s of fine-tuning (with three evaluations and
+three monitor checks) and 137-143 s for the comparison, 11.8-12.4 minutes in all (seeds 0-2, 2 AMD EPYC cores with
+AVX512-BF16, so bf16 autocast); with the first 338 functions, 15.4 minutes in fp32 (seed 0), the default on CPUs
+without native bf16.
 """
 
 from __future__ import annotations
@@ -33,8 +34,9 @@ from .environment import training_record, write_training_record
 # `self` and `self.f(self.f(...` loops. Answers of at most 500 characters keep a step near 2 s on 2 CPU cores.
 DEFAULT_SIZES = {"haiku": 1000, "chat": None}
 # 120 until 2026-11-27; more steps raised python_pass in a GPU sweep (README). With the one-line functions left out,
-# seeds 0-2 gave python_pass 0.365-0.415 (15 reruns of the 120-step recipe with every function: 0.283-0.372) and
-# haiku_valid 0.250-0.562, in 10.9-11.2 min on 2 cores with bf16 autocast (15.4 min in fp32, seed 0)
+# seeds 0-2 gave python_pass 0.365-0.415 with the first 338 functions (179 trained) and 0.381-0.458 with all 535 (372
+# trained; 15 reruns of the 120-step recipe with every function: 0.283-0.372), haiku_valid 0.250-0.562 and
+# 0.250-0.500, in 11.8-12.4 min on 2 cores with bf16 autocast (10.9-11.2 with 338 functions; 15.4 in fp32, seed 0)
 STEPS = 180
 HELD_OUT_FUNCTIONS = 16  # validation prompts whose code runs against their tests: the checkpoint is chosen on them
 MAX_ANSWER_CHARS = 500
@@ -94,9 +96,9 @@ def training_config(output_dir: Path, steps: int, seed: int, bf16: str = "auto",
 
 def one_line_function(answer: str) -> bool:
     """A single function whose body, docstring aside, is one statement on one line (`return text.count(char)`): 145
-    of the 338 shipped functions. Trained on them, the model wrote most answers (31-41 of the suite's 48) as one
+    of the first 338 shipped functions. Trained on them, the model wrote most answers (31-41 of the suite's 48) as one
     `return` line, also where the logic needs more (`factorial`: `return n * factorial(n - 1)`, no base case, which
-    the base model gets right)."""
+    the base model gets right). The 197 functions added since all have longer bodies."""
     try:
         tree = ast.parse(python_code(answer)[0])
     except SyntaxError:

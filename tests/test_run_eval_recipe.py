@@ -35,7 +35,7 @@ def test_training_leaves_out_one_line_functions_and_keeps_the_held_out_ones():
     train, validation = run_eval.training_and_validation_rows(0)
     functions = [row for row in train if row["task"] == "python"]
     assert not any(run_eval.one_line_function(row["messages"][-1]["content"]) for row in functions)
-    assert len(functions) == 179  # 320 training functions (of 336 up to 500 characters, 16 held out), 141 one-line
+    assert len(functions) == 372  # 514 training functions (of 530 up to 500 characters, 16 held out), 142 one-line
     held_out = [row for row in validation if row["task"] == "python"]
     assert len(held_out) == run_eval.HELD_OUT_FUNCTIONS and all(row["tests"] for row in held_out)
     assert any(run_eval.one_line_function(row["messages"][-1]["content"]) for row in held_out)
@@ -53,7 +53,7 @@ def test_haiku_rows_set_the_mixture():
     assert shipped_tasks["haiku"] == run_eval.DEFAULT_SIZES["haiku"] == 1000
     assert fewer_tasks["haiku"] == 40
     assert fewer_tasks["chat"] == shipped_tasks["chat"] == 367
-    assert fewer_tasks["python"] == shipped_tasks["python"] == 179
+    assert fewer_tasks["python"] == shipped_tasks["python"] == 372
     assert Counter(validation["task"]) == {"haiku": 12, "chat": 4, "python": run_eval.HELD_OUT_FUNCTIONS}
 
 
