@@ -60,10 +60,14 @@ def run_comparison(
 
 def _set_metrics_by_task(generations: Sequence[Mapping[str, Any]], label: str) -> dict[str, dict[str, float]]:
     """Set-level metrics per task (each sample index is one set of answers; sets are averaged)."""
-    by_task: dict[str, dict[int, list[str]]] = {}
+    by_task: dict[str, dict[int, list[tuple[str, str]]]] = {}
     for entry in generations:
-        by_task.setdefault(entry["task"], {}).setdefault(entry["sample"], []).append(entry[label]["completion"])
-    return {task: mean_metrics(set_metrics(texts) for texts in samples.values()) for task, samples in by_task.items()}
+        answer = (entry["prompt"], entry[label]["completion"])
+        by_task.setdefault(entry["task"], {}).setdefault(entry["sample"], []).append(answer)
+    return {
+        task: mean_metrics(set_metrics([c for _, c in pairs], [p for p, _ in pairs]) for pairs in samples.values())
+        for task, samples in by_task.items()
+    }
 
 
 def paired_differences(

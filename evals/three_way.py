@@ -55,10 +55,10 @@ def three_way_markdown(sft: Mapping[str, Any], stage: Mapping[str, Any]) -> str:
             first = _interval(sft["differences"].get(task, {}).get(metric))
             second = _interval(stage["differences"].get(task, {}).get(metric))
             lines.append(f"| {task} | {metric} | {' | '.join(fmt(m) for m in means)} | {first} | {second} |")
-        distinct = [
-            sft["set_metrics"]["base"].get(task, {}).get("cross_prompt_distinct"),
-            stage["set_metrics"]["base"].get(task, {}).get("cross_prompt_distinct"),
-            stage["set_metrics"]["tuned"].get(task, {}).get("cross_prompt_distinct"),
-        ]
-        lines.append(f"| {task} | cross_prompt_distinct (set) | {' | '.join(fmt(d) for d in distinct)} | - | - |")
+        for metric in ("cross_prompt_distinct", "cross_prompt_distinct_masked"):
+            sets = [sft["set_metrics"]["base"], stage["set_metrics"]["base"], stage["set_metrics"]["tuned"]]
+            if any(metric not in found.get(task, {}) for found in sets):
+                continue  # results written before the masked share existed
+            values = " | ".join(fmt(found[task][metric]) for found in sets)
+            lines.append(f"| {task} | {metric} (set) | {values} | - | - |")
     return "\n".join(lines) + "\n"

@@ -85,6 +85,7 @@ def test_compare_writes_results_and_reports(tiny_models, small_suite, tmp_path):
         assert results["models"][label]["new_tokens"] > 0
     assert results["means"]["tuned"]["haiku"]["loop"] == 1.0 and results["means"]["tuned"]["chat"]["eos_rate"] == 0.0
     assert results["set_metrics"]["tuned"]["python"]["cross_prompt_distinct"] == 1 / PER_TASK  # one answer for all
+    assert results["set_metrics"]["tuned"]["python"]["cross_prompt_distinct_masked"] == 1 / PER_TASK
     haiku_valid = results["differences"]["haiku"]["haiku_valid"]
     assert set(haiku_valid) == {"mean", "low", "high", "n", "method", "verdict"}
     loop = results["differences"]["haiku"]["loop"]

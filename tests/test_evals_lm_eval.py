@@ -22,7 +22,7 @@ def _harness_metric_names(task: str) -> list[str]:
     tests = ("assert f() == 1",) if task == "python" else ()  # python_pass, once code execution is allowed
     row = PromptRow(id="x", task=task, prompt="Write a haiku about tea", reference=reference, tests=tests)
     scores, _ = score_generation(sample_of(row, "some answer", True), allow_code_execution=True)
-    return [*scores, "cross_prompt_distinct"]
+    return [*scores, "cross_prompt_distinct", "cross_prompt_distinct_masked"]
 
 
 @pytest.mark.parametrize("task", BUILTIN_SUITES)
@@ -103,7 +103,7 @@ def test_harness_and_lm_eval_agree(tiny_words_model, tmp_path, monkeypatch):
         assert {"seq_rep_4", "eos_rate", "loop"} <= set(compared)
         for name in compared:
             assert theirs[f"{name},none"] == pytest.approx(means[name], abs=1e-12), (task, name)
-        distinct = harness["set_metrics"]["tuned"][task]["cross_prompt_distinct"]
-        assert theirs["cross_prompt_distinct,none"] == distinct
+        for name in ("cross_prompt_distinct", "cross_prompt_distinct_masked"):
+            assert theirs[f"{name},none"] == harness["set_metrics"]["tuned"][task][name], (task, name)
     finished = [g.finished for g in run.generations]
     assert any(finished) and not all(finished)  # the EOS estimate was exercised both ways

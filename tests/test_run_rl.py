@@ -95,6 +95,12 @@ def test_three_way_table_puts_base_sft_and_stage_side_by_side():
     assert "+0.250 [+0.100, +0.400] better |" in table
     assert "| python | python_pass | 0.250 | 0.500 | 0.750 |" in table
     assert "| chat | cross_prompt_distinct (set) |" in table
+    assert "cross_prompt_distinct_masked" not in table  # the runs above predate it
+    for results in (sft["set_metrics"]["base"], stage["set_metrics"]["base"], stage["set_metrics"]["tuned"]):
+        results["haiku"]["cross_prompt_distinct_masked"] = 0.5
+    stage["set_metrics"]["tuned"]["haiku"]["cross_prompt_distinct_masked"] = 0.25
+    table = three_way_markdown(sft, stage)
+    assert "| haiku | cross_prompt_distinct_masked (set) | 0.500 | 0.500 | 0.250 | - | - |" in table
 
 
 def test_three_way_table_warns_when_the_stage_started_from_another_checkpoint():
@@ -199,3 +205,19 @@ def test_stage_comparison_reuses_the_sft_answers_when_it_can(tmp_path, monkeypat
     assert [("--base-results" in argv) for argv in calls] == expected
     for argv in calls:
         assert argv[argv.index("--base") + 1] == str(tmp_path / "tuned") and "--fail-on-regression" in argv
+
+
+def test_a_stage_that_narrows_answers_to_templates_is_flagged():
+    results = {
+        "set_metrics": {
+            "base": {"haiku": {"cross_prompt_distinct_masked": 0.69}, "chat": {"cross_prompt_distinct_masked": 0.94}},
+            "tuned": {"haiku": {"cross_prompt_distinct_masked": 0.22}, "chat": {"cross_prompt_distinct_masked": 0.75}},
+        }
+    }
+    assert run_rl.collapsed_tasks(results) == [
+        "haiku: cross_prompt_distinct_masked 0.690 -> 0.220 (more than 0.2 lower)"
+    ]  # chat fell by 0.19: within the allowed drop
+    results["set_metrics"]["tuned"]["haiku"]["cross_prompt_distinct_masked"] = 0.5
+    assert run_rl.collapsed_tasks(results) == []
+    del results["set_metrics"]["base"]["haiku"]["cross_prompt_distinct_masked"]  # results from before the metric
+    assert run_rl.collapsed_tasks(results) == []

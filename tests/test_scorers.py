@@ -11,13 +11,16 @@ from trl_sft_plus.validation.scorers import (
     SCORERS,
     Sample,
     cross_prompt_distinct,
+    cross_prompt_distinct_masked,
     is_haiku,
     line_syllables,
     register_scorer,
     resolve_scorers,
     score_sample,
     scorers_for,
+    without_prompt_words,
 )
+from trl_sft_plus.validation.scoring import set_metrics
 
 SNAKE = '''Here is a simple version:
 
@@ -78,6 +81,21 @@ def test_haiku_topic_and_distinctness():
     assert score(poem, "haiku", "Write a haiku about rain")["haiku_on_topic"] == 1.0
     assert score(poem, "haiku", "Write a haiku about the desert")["haiku_on_topic"] == 0.0
     assert cross_prompt_distinct([poem, poem, "other"]) == pytest.approx(2 / 3)
+
+
+def test_masked_distinctness_sees_one_poem_with_the_topic_swapped_in():
+    template = " in the cold rain\nthe stones shine bright on the rocks\nwet boots, the world young"
+    prompts = ["Write a haiku about cats", "Write a haiku about a dog", "Write a haiku about snow"]
+    poems = ["Cats" + template, "dogs" + template, "snow falls on the hill\nquiet roofs\nwhite morning"]
+    assert without_prompt_words(prompts[1], poems[1]) == without_prompt_words(prompts[0], poems[0])
+    assert without_prompt_words(prompts[0], poems[0]).startswith("in the cold rain the stones")
+    assert without_prompt_words(prompts[2], poems[2]) == "falls on the hill quiet roofs white morning"
+    assert cross_prompt_distinct(poems) == 1.0
+    assert cross_prompt_distinct_masked(prompts, poems) == pytest.approx(2 / 3)
+    assert set_metrics(poems, prompts) == {"cross_prompt_distinct": 1.0, "cross_prompt_distinct_masked": 2 / 3}
+    assert set_metrics(poems) == {"cross_prompt_distinct": 1.0}
+    with pytest.raises(ValueError):
+        cross_prompt_distinct_masked(prompts[:2], poems)
 
 
 def test_correct_snake_function_passes():

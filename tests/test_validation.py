@@ -75,6 +75,7 @@ def test_evaluate_returns_gen_metrics_and_saves_generations(tokenizer, tmp_path)
         "eval_gen_python_valid",
         "eval_gen_chrf",
         "eval_gen_cross_prompt_distinct",
+        "eval_gen_cross_prompt_distinct_masked",
     ):
         assert key in metrics, key
     assert metrics["eval_gen_num_prompts"] == 6.0

@@ -37,12 +37,13 @@ from datasets import Dataset, DatasetDict
 # lm-eval loads this file by path, so it imports the installed package (`trl_sft_plus.evals` is this folder's parent)
 from trl_sft_plus.evals.suite import BUILTIN_SUITES, PromptRow, load_suites, max_new_tokens_for
 
-from trl_sft_plus.validation.scorers import cross_prompt_distinct
+from trl_sft_plus.validation.scorers import cross_prompt_distinct, without_prompt_words
 from trl_sft_plus.validation.scoring import sample_of, score_generation
 
 TOKENIZER_ENV = "TRL_SFT_PLUS_TOKENIZER"
 TASKS_DIR = Path(__file__).resolve().parent
-SET_METRIC = "cross_prompt_distinct"
+# Set metrics: each document reports a text, and the task's aggregation counts the distinct ones
+SET_METRICS = ("cross_prompt_distinct", "cross_prompt_distinct_masked")
 
 __all__ = ["cross_prompt_distinct", "load_suite", "process_results", "process_results_run_code"]
 
@@ -82,7 +83,8 @@ def process_results(doc: dict[str, Any], results: list[str], allow_code_executio
 
     NaN scores (a metric that does not apply, such as `chrf` without a reference) are left out, so lm-eval's `mean`
     averages over the documents that have the metric, as the harness does. The completion itself goes to the
-    set-level `cross_prompt_distinct`, aggregated over the task by the scorer module's function.
+    set-level `cross_prompt_distinct`, and without its prompt's words to `cross_prompt_distinct_masked`, both
+    aggregated over the task by the scorer module's `cross_prompt_distinct`.
     """
     completion = results[0]
     row = PromptRow(
@@ -95,7 +97,8 @@ def process_results(doc: dict[str, Any], results: list[str], allow_code_executio
     finished = estimate_finished(completion, max_new_tokens_for(row.task))
     scores, _errors = score_generation(sample_of(row, completion, finished), allow_code_execution=allow_code_execution)
     kept: dict[str, Any] = {name: value for name, value in scores.items() if not math.isnan(value)}
-    kept[SET_METRIC] = completion
+    kept["cross_prompt_distinct"] = completion
+    kept["cross_prompt_distinct_masked"] = without_prompt_words(row.prompt, completion)
     return kept
 
 
@@ -125,7 +128,7 @@ def render_template() -> str:
         "metric_list:",
     ]
     for metric, way in METRIC_DIRECTIONS.items():
-        aggregation = "!function utils.cross_prompt_distinct" if metric == SET_METRIC else "mean"
+        aggregation = "!function utils.cross_prompt_distinct" if metric in SET_METRICS else "mean"
         higher = "true" if way == HIGHER_IS_BETTER else "false"
         lines += [f"  - metric: {metric}", f"    aggregation: {aggregation}", f"    higher_is_better: {higher}"]
     lines += ["metadata:", "  version: 1.0", ""]

@@ -334,7 +334,8 @@ def reference_scorer(sample: Sample) -> dict[str, float]:
     }
 
 
-declare_directions(higher=["cross_prompt_distinct"])  # a set metric: one value per task, not per sample
+# Set metrics: one value per task, not per sample
+declare_directions(higher=["cross_prompt_distinct", "cross_prompt_distinct_masked"])
 
 
 def cross_prompt_distinct(completions: Iterable[str]) -> float:
@@ -342,3 +343,22 @@ def cross_prompt_distinct(completions: Iterable[str]) -> float:
     near 0 even when that poem is a valid haiku."""
     items = [" ".join(c.lower().split()) for c in completions]
     return len(set(items)) / len(items) if items else math.nan
+
+
+def _stem(word: str) -> str:
+    return (word[:-1] if len(word) > 3 and word.endswith("s") else word)[:5]
+
+
+def without_prompt_words(prompt: str, completion: str) -> str:
+    """The completion's words, lower case, without those that share their first five letters, after a plural -s,
+    with a word of the prompt (so "dog" takes "dogs" and "programming" takes "program")."""
+    stems = {_stem(word) for word in _LETTERS.findall(prompt.lower())}
+    return " ".join(word for word in _LETTERS.findall(completion.lower()) if _stem(word) not in stems)
+
+
+def cross_prompt_distinct_masked(prompts: Iterable[str], completions: Iterable[str]) -> float:
+    """`cross_prompt_distinct` once each completion loses its own prompt's words: one poem with the topic swapped in
+    ("<topic> in the rain / the stones shine bright on the rocks / ...") is one answer here, where the unmasked share
+    counts it as distinct for every topic."""
+    masked = [without_prompt_words(p, c) for p, c in zip(prompts, completions, strict=True)]
+    return cross_prompt_distinct(masked)

@@ -4,7 +4,7 @@ Every tool therefore reports the same numbers by construction."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
@@ -13,6 +13,7 @@ from .scorers import (
     ScorerFn,
     code_execution_allowed,
     cross_prompt_distinct,
+    cross_prompt_distinct_masked,
     default_scorers,
     score_sample,
     scorers_for,
@@ -76,6 +77,10 @@ def score_generations(
         return list(pool.map(one, items))
 
 
-def set_metrics(completions: Iterable[str]) -> dict[str, float]:
-    """Metrics of a whole set of completions (one per prompt), such as how many distinct answers a task got."""
-    return {"cross_prompt_distinct": cross_prompt_distinct(completions)}
+def set_metrics(completions: Sequence[str], prompts: Sequence[str] | None = None) -> dict[str, float]:
+    """Metrics of a whole set of completions (one per prompt), such as how many distinct answers a task got; given
+    the prompts, also how many stay distinct without the prompts' own words (`cross_prompt_distinct_masked`)."""
+    metrics = {"cross_prompt_distinct": cross_prompt_distinct(completions)}
+    if prompts is not None:
+        metrics["cross_prompt_distinct_masked"] = cross_prompt_distinct_masked(prompts, completions)
+    return metrics

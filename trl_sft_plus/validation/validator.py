@@ -22,11 +22,10 @@ from .scorers import (
     DEFAULT_SCORERS,
     ScorerFn,
     code_execution_allowed,
-    cross_prompt_distinct,
     direction,
     resolve_scorers,
 )
-from .scoring import sample_of, score_generations
+from .scoring import sample_of, score_generations, set_metrics
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +169,7 @@ class GenerationValidator:
         scored = self.score(rows, generations)
         metrics = mean_metrics(scores for scores, _ in scored)
         errors = Counter(name for _, errs in scored for name in errs)
-        metrics["cross_prompt_distinct"] = cross_prompt_distinct(g.completion for g in generations)
+        metrics.update(set_metrics([g.completion for g in generations], [g.user_text for g in generations]))
         if self.score_metrics:
             metrics["score"] = composite_score(metrics, self.score_metrics)
         metrics["num_prompts"] = float(len(rows))
