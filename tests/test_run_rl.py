@@ -61,6 +61,24 @@ def test_judged_rows_train_accepted_prompts_on_the_models_own_answer_and_the_oth
     assert all(messages[0]["content"] == PROMPT for messages in judged["messages"])
 
 
+def test_judged_rows_keep_few_own_answers_of_one_template(monkeypatch):
+    ending = "\nin the woods the streams run full\nsoft soil, the bees hum"
+    own = ["cats in the cold rain" + ending, "dogs in the cold rain" + ending, "frogs in the cold rain" + ending,
+           "owls in the cold rain\nthe pond fills up on the rocks\nwet boots, the world young"]  # fmt: skip
+    topics = ["cats", "dogs", "frogs", "owls"]
+    references = [f"{topic} at dawn{ending}" for topic in topics]  # what a capped prompt trains on instead
+    messages = [
+        [{"role": "user", "content": f"Write a haiku about {t}"}, {"role": "assistant", "content": r}]
+        for t, r in zip(topics, references, strict=True)
+    ]
+    rows = Dataset.from_dict({"messages": messages, "task": ["haiku"] * 4})
+    monkeypatch.setattr(run_rl, "generate", fake_generate([(answer, True) for answer in own]))
+    monkeypatch.setattr(run_rl, "MAX_OWN_PER_TEMPLATE", {"haiku": 2})
+    judged, accepted_count = run_rl.judged_rows(None, None, rows, run_rl.JUDGED_DECODING["haiku"])
+    assert accepted_count == 3  # cats and dogs share a template without their topic; frogs is its third answer
+    assert [m[-1]["content"] for m in judged["messages"]] == [own[0], own[1], references[2], own[3]]
+
+
 def test_judged_rows_keep_an_own_chat_answer_only_when_it_echoes_the_prompt_no_more_than_the_reference(monkeypatch):
     prompt, reference = "What is the capital of France?", "Paris."
     restated, plain = "The capital of France is Paris.", "Paris, on the Seine."
