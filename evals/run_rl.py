@@ -231,14 +231,16 @@ def main() -> int:
     trained = time.perf_counter()
     status = compare_with_sft(args.sft, stage, args.out)
     sft_results = args.sft / "results.json"
-    if status in (0, 1) and sft_results.is_file():
-        table = three_way_markdown(load_results(sft_results), load_results(args.out / "results.json"))
-        (args.out / "three_way.md").write_text(table, encoding="utf-8")
-        print(table)
-    if status in (0, 1) and (collapsed := collapsed_tasks(load_results(args.out / "results.json"))):
-        print("The stage narrowed its answers to templates (a failure, as a regression is):")
-        print("\n".join(f"  COLLAPSED: {line}" for line in collapsed))
-        status = cli.EXIT_REGRESSION
+    if status in (0, 1):
+        stage_results = load_results(args.out / "results.json")
+        if sft_results.is_file():
+            table = three_way_markdown(load_results(sft_results), stage_results)
+            (args.out / "three_way.md").write_text(table, encoding="utf-8")
+            print(table)
+        if collapsed := collapsed_tasks(stage_results):
+            print("The stage narrowed its answers to templates (a failure, as a regression is):")
+            print("\n".join(f"  COLLAPSED: {line}" for line in collapsed))
+            status = cli.EXIT_REGRESSION
     done = time.perf_counter()
     print(f"Stage checkpoint: {stage.resolve()}; reports under {args.out.resolve()}")
     print(f"Stage {trained - started:.0f} s, comparison {done - trained:.0f} s, total {done - started:.0f} s.")

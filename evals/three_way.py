@@ -43,6 +43,7 @@ def three_way_markdown(sft: Mapping[str, Any], stage: Mapping[str, Any]) -> str:
         "| task | metric | base | SFT | stage | SFT - base | stage - SFT |",
         "|---|---|---|---|---|---|---|",
     ]
+    sets = [sft["set_metrics"]["base"], stage["set_metrics"]["base"], stage["set_metrics"]["tuned"]]
     for task in stage["tasks"]:
         for metric in (*TRACKED_METRICS, *EXTRA_METRICS):
             if metric not in stage["means"]["tuned"].get(task, {}):
@@ -56,7 +57,6 @@ def three_way_markdown(sft: Mapping[str, Any], stage: Mapping[str, Any]) -> str:
             second = _interval(stage["differences"].get(task, {}).get(metric))
             lines.append(f"| {task} | {metric} | {' | '.join(fmt(m) for m in means)} | {first} | {second} |")
         for metric in ("cross_prompt_distinct", "cross_prompt_distinct_masked"):
-            sets = [sft["set_metrics"]["base"], stage["set_metrics"]["base"], stage["set_metrics"]["tuned"]]
             if any(metric not in found.get(task, {}) for found in sets):
                 continue  # results written before the masked share existed
             values = " | ".join(fmt(found[task][metric]) for found in sets)
