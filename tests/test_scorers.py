@@ -80,6 +80,10 @@ def test_haiku_topic_and_distinctness():
     poem = "Rain taps the window\nthe kettle sings to itself\nwarm tea, grey morning"
     assert score(poem, "haiku", "Write a haiku about rain")["haiku_on_topic"] == 1.0
     assert score(poem, "haiku", "Write a haiku about the desert")["haiku_on_topic"] == 0.0
+    # a short noun in the other number: "duck"/"ducks" share no five-letter prefix ("duck" vs "ducks") but one stem
+    assert score("ducks in the rain", "haiku", "Write a haiku about a rubber duck")["haiku_on_topic"] == 1.0
+    assert score("owl in the dusk", "haiku", "Write a haiku about owls")["haiku_on_topic"] == 1.0
+    assert score("docks in the rain", "haiku", "Write a haiku about a rubber duck")["haiku_on_topic"] == 0.0
     assert cross_prompt_distinct([poem, poem, "other"]) == pytest.approx(2 / 3)
 
 

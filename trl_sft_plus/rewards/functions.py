@@ -47,8 +47,8 @@ def haiku_form(prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any
 
 
 def on_topic(prompts: Sequence[Any], completions: Sequence[Any], **kwargs: Any) -> list[Reward]:
-    """1 when the answer names the prompt's topic (a word after "about", matched on its first five letters), else 0:
-    the check that keeps a policy from one memorised poem for every topic."""
+    """1 when the answer names the prompt's topic (a word after "about", matched on its first five letters after a
+    plural -s), else 0: the check that keeps a policy from one memorised poem for every topic."""
     samples = samples_of(prompts, completions, kwargs)
     return scorer_rewards(samples, "haiku", lambda scores: scores["haiku_on_topic"], "on_topic")
 

@@ -227,10 +227,16 @@ def topic_words(prompt: str) -> list[str]:
     return [w for w in _LETTERS.findall(topic.lower()) if w not in _STOPWORDS]
 
 
+def _stem(word: str) -> str:
+    """What two words must share to count as one: the first five letters after a plural -s ("ducks" and "duck",
+    "programming" and "program")."""
+    return (word[:-1] if len(word) > 3 and word.endswith("s") else word)[:5]
+
+
 def mentions_topic(prompt: str, poem: str) -> bool:
-    """Whether a topic word (matched on its first five letters, so plurals and -ing forms count) is in the poem."""
-    stems = {w[:5] for w in topic_words(prompt)}
-    return bool(stems) and any(w[:5] in stems for w in _LETTERS.findall(poem.lower()))
+    """Whether a topic word (matched on its `_stem`, so plurals and -ing forms count) is in the poem."""
+    stems = {_stem(w) for w in topic_words(prompt)}
+    return bool(stems) and any(_stem(w) in stems for w in _LETTERS.findall(poem.lower()))
 
 
 @register_scorer(
@@ -343,10 +349,6 @@ def cross_prompt_distinct(completions: Iterable[str]) -> float:
     near 0 even when that poem is a valid haiku."""
     items = [" ".join(c.lower().split()) for c in completions]
     return len(set(items)) / len(items) if items else math.nan
-
-
-def _stem(word: str) -> str:
-    return (word[:-1] if len(word) > 3 and word.endswith("s") else word)[:5]
 
 
 def without_prompt_words(prompt: str, completion: str) -> str:
