@@ -7,6 +7,7 @@ import dataclasses
 import inspect
 import logging
 import math
+import types
 
 import pytest
 import trl
@@ -15,9 +16,9 @@ from transformers import TrainerControl, TrainerState
 
 from trl_sft_plus import GRPOConfig, GRPOPlusConfig, GRPOPlusTrainer, GRPOTrainer
 from trl_sft_plus.repetition.collapse import CollapseCallback, sampled_distinctness
-from trl_sft_plus.rewards import completion_text, weighted_rewards
+from trl_sft_plus.rewards import completion_text, prompt_text, weighted_rewards
 from trl_sft_plus.testing import save_tiny_model, word_token_ids
-from trl_sft_plus.validation.scorers import topic_words
+from trl_sft_plus.validation.scorers import topic_words, without_prompt_words
 
 TOPICS = ["owls", "rain", "bread", "maps"]
 WEIGHTS = {"haiku_form": 2.0, "on_topic": 0.5, "no_loop": 1.0, "ends_with_eos": 0.5}
@@ -81,6 +82,28 @@ def test_sampled_distinctness_on_hand_written_batches():
     assert math.isnan(sampled_distinctness(["owls", "owls"], ["x", "y"]))  # one prompt: nothing to compare
 
 
+def test_collapse_check_counts_a_template_with_the_topic_swapped_in_as_one_answer():
+    """What the second stage did (2026-11-27): one poem for every topic with the topic word swapped in. Whole answers
+    are all distinct (1.0); without each prompt's words they are one answer, 1/P, and the check counts a strike."""
+    logged = {}
+    trainer = types.SimpleNamespace(
+        collapse_check=CollapseCallback(0.5),
+        model=types.SimpleNamespace(training=True),
+        state=TrainerState(global_step=6),
+        _log_metric=logged.__setitem__,
+    )
+    topics = ["owls", "rain", "bread", "maps"]
+    prompts = [[{"role": "user", "content": f"Write a haiku about {topic}"}] for topic in topics for _ in range(2)]
+    poem = "{} in the rain\nthe stones shine bright on the rocks\nwet boots, the world young"
+    completions = [[{"role": "assistant", "content": poem.format(topic.title())}] for topic in topics for _ in "ab"]
+    GRPOPlusTrainer._check_collapse(trainer, prompts, completions)
+    assert logged["completions/cross_prompt_distinct"] == 1.0
+    # "rain" is its own prompt's word only once: that poem loses it, the others keep "rain" after "in the"
+    assert logged["completions/cross_prompt_distinct_masked"] == 0.5
+    assert trainer.collapse_check.history == [{"step": 7.0, "cross_prompt_distinct_masked": 0.5, "prompts": 4.0}]
+    assert trainer.collapse_check.strikes == 1
+
+
 def test_collapse_callback_stops_after_patience_batches_in_a_row(caplog):
     callback = CollapseCallback(0.5, stop=True, patience=2)
     state, control = TrainerState(), TrainerControl()
@@ -93,7 +116,7 @@ def test_collapse_callback_stops_after_patience_batches_in_a_row(caplog):
         stops.append(control.should_training_stop)
     # strikes: 1, reset by 0.9, 1, NaN (one prompt) leaves them, 2 -> stop
     assert stops == [False, False, False, False, True]
-    assert [h["cross_prompt_distinct"] for h in callback.history] == [0.4, 0.9, 0.5, 0.5]
+    assert [h["cross_prompt_distinct_masked"] for h in callback.history] == [0.4, 0.9, 0.5, 0.5]
     assert "Stopping training at step 5: the policy collapsed" in caplog.text
     with pytest.raises(ValueError, match="patience"):
         CollapseCallback(0.5, patience=0)
@@ -137,9 +160,12 @@ def test_grpo_step_logs_rewards_monitor_distinctness_and_validation(tmp_path, to
     means = [logged[f"rewards/{name}/mean"] for name in WEIGHTS]
     assert logged["reward"] == pytest.approx(sum(w * m for w, m in zip(weights, means, strict=True)), abs=1e-5)
     keys = [str(p) for p in prompts]
-    expected = sampled_distinctness(keys, [completion_text(c) for c in completions])
-    assert logged["completions/cross_prompt_distinct"] == pytest.approx(expected)
-    assert trainer.collapse_check.history[0]["cross_prompt_distinct"] == pytest.approx(expected)
+    texts = [completion_text(c) for c in completions]
+    assert logged["completions/cross_prompt_distinct"] == pytest.approx(sampled_distinctness(keys, texts))
+    masked = [without_prompt_words(prompt_text(p), t) for p, t in zip(prompts, texts, strict=True)]
+    expected = sampled_distinctness(keys, masked)
+    assert logged["completions/cross_prompt_distinct_masked"] == pytest.approx(expected)
+    assert trainer.collapse_check.history[0]["cross_prompt_distinct_masked"] == pytest.approx(expected)
     # the repetition monitor: greedy answers to its fixed prompts, logged with the step
     assert 0.0 <= logged["rep/seq_rep_4"] <= 1.0 and 0.0 <= logged["rep/eos_rate"] <= 1.0
     assert len(trainer.repetition_monitor.history) == 1
@@ -194,10 +220,10 @@ def test_collapse_to_one_answer_is_logged_and_stops_training(tmp_path, tokenizer
     # " loop" x 8 for every prompt: one line (haiku_form 0), no topic (0), a loop (0), cut at the limit (0);
     # both prompts of each batch get the same answer: distinctness 1/2
     for entry in logged:
-        assert entry["completions/cross_prompt_distinct"] == 0.5
+        assert entry["completions/cross_prompt_distinct"] == entry["completions/cross_prompt_distinct_masked"] == 0.5
         assert [entry[f"rewards/{name}/mean"] for name in WEIGHTS] == [0.0, 0.0, 0.0, 0.0]
     assert "look collapsed for step 1" in caplog.text
-    assert trainer.collapse_check.history[0] == {"step": 1.0, "cross_prompt_distinct": 0.5, "prompts": 2.0}
+    assert trainer.collapse_check.history[0] == {"step": 1.0, "cross_prompt_distinct_masked": 0.5, "prompts": 2.0}
     if stop:
         assert trainer.state.global_step == 1 and len(logged) == 1
         assert "Stopping training at step 1: the policy collapsed" in caplog.text

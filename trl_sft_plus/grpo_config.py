@@ -30,10 +30,12 @@ class GRPOPlusConfig(GenerationCheckFields, DeviceDefaultFields, GRPOConfig):
 
         > Collapse check (on the completions GRPO samples; no extra generation)
 
-        collapse_check (`bool`, defaults to `True`): log `completions/cross_prompt_distinct` for every generation batch
-            and warn when it drops to `collapse_threshold`.
-        collapse_threshold (`float`, defaults to `0.5`): a batch at or below it counts as collapsed. One answer for
-            every prompt scores 1/P with P prompts per batch.
+        collapse_check (`bool`, defaults to `True`): log `completions/cross_prompt_distinct` and
+            `completions/cross_prompt_distinct_masked` (each answer without its prompt's words) for every generation
+            batch and warn when the masked share drops to `collapse_threshold`.
+        collapse_threshold (`float`, defaults to `0.5`): a batch whose masked share is at or below it counts as
+            collapsed. One answer for every prompt, or one answer with each prompt's topic swapped in, scores 1/P
+            with P prompts per batch.
         collapse_stop (`bool`, defaults to `False`): stop training after `collapse_patience` collapsed batches in a row.
         collapse_patience (`int`, defaults to `3`).
     """
@@ -45,14 +47,16 @@ class GRPOPlusConfig(GenerationCheckFields, DeviceDefaultFields, GRPOConfig):
         default=True,
         metadata={
             "help": "Log `completions/cross_prompt_distinct` (how many different answers different prompts get, from "
-            "the sampled completions) and warn when it drops to `collapse_threshold`."
+            "the sampled completions) and `completions/cross_prompt_distinct_masked` (the same once each answer "
+            "loses its prompt's words) and warn when the masked share drops to `collapse_threshold`."
         },
     )
     collapse_threshold: float = field(
         default=0.5,
         metadata={
-            "help": "Cross-prompt distinctness at or below which a generation batch counts as collapsed (one answer "
-            "for every prompt scores 1/P with P prompts per batch)."
+            "help": "Masked cross-prompt distinctness at or below which a generation batch counts as collapsed (one "
+            "answer for every prompt, or one with each prompt's topic swapped in, scores 1/P with P prompts per "
+            "batch)."
         },
     )
     collapse_stop: bool = field(

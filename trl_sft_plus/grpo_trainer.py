@@ -24,6 +24,9 @@ from .grpo_config import GRPOPlusConfig
 from .trainer import as_plus_config
 
 DISTINCT_METRIC = "completions/cross_prompt_distinct"
+# The share the collapse check watches: each completion without its prompt's words, so that one poem with the topic
+# swapped in counts as one answer (the evaluation's `cross_prompt_distinct_masked`)
+MASKED_DISTINCT_METRIC = "completions/cross_prompt_distinct_masked"
 
 
 class GRPOPlusTrainer(GenerationChecksMixin, GRPOTrainer):
@@ -84,18 +87,24 @@ class GRPOPlusTrainer(GenerationChecksMixin, GRPOTrainer):
         return rewards
 
     def _check_collapse(self, prompts: Sequence[Prompt], completions: Sequence[Any]) -> None:
-        """Distinctness over the whole generation batch (gathered, so every rank decides alike), logged through
-        TRL's `log_metric` path beside `completions/mean_length`."""
+        """Distinctness over the whole generation batch (gathered, so every rank decides alike), whole answers and
+        answers without their prompt's words, logged through TRL's `log_metric` path beside
+        `completions/mean_length`; the check observes the masked share, which a template with the topic swapped in
+        cannot pass."""
         from accelerate.utils import gather_object
 
         from .repetition.collapse import sampled_distinctness
-        from .rewards.base import completion_text
+        from .rewards.base import completion_text, prompt_text
+        from .validation.scorers import without_prompt_words
 
         keys = gather_object([json.dumps(prompt, sort_keys=True, default=str) for prompt in prompts])
+        questions = gather_object([prompt_text(prompt) for prompt in prompts])
         texts = gather_object([completion_text(completion) for completion in completions])
-        value = sampled_distinctness(keys, texts)
+        masked = [without_prompt_words(question, text) for question, text in zip(questions, texts, strict=True)]
+        value = sampled_distinctness(keys, masked)
         if not math.isnan(value):  # NaN: fewer than two prompts to compare
-            self._log_metric(DISTINCT_METRIC, value)
+            self._log_metric(DISTINCT_METRIC, sampled_distinctness(keys, texts))
+            self._log_metric(MASKED_DISTINCT_METRIC, value)
         if self.model.training:
             # the batch is generated before the step it trains: name that step, as the stop message will
             self.collapse_check.observe(value, step=self.state.global_step + 1, prompts=len(set(keys)))

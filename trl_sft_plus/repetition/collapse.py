@@ -1,9 +1,11 @@
 """Collapse check for RL: does the policy still give different prompts different answers?
 
 A policy can learn one answer that every reward likes and write it for every prompt (a memorised poem scored a third
-of its haiku valid on every topic). `sampled_distinctness` measures that on the completions GRPO samples anyway, so it
-costs no generation; `CollapseCallback` logs a warning when it drops to a threshold and, when asked, stops training
-through `TrainerControl`, like the repetition monitor.
+of its haiku valid on every topic), or one template with each prompt's topic swapped in (a second stage wrote "<noun>
+in the rain" with one of four endings for all 32 topics). `sampled_distinctness` measures that on the completions GRPO
+samples anyway, so it costs no generation; `GRPOPlusTrainer` gives it the answers without their prompt's words, so the
+template counts as one answer. `CollapseCallback` logs a warning when it drops to a threshold and, when asked, stops
+training through `TrainerControl`, like the repetition monitor.
 """
 
 from __future__ import annotations
@@ -67,14 +69,14 @@ class CollapseCallback(TrainerCallback):
                 )
                 self._warned_single_prompt = True
             return
-        self.history.append({"step": float(step), "cross_prompt_distinct": value, "prompts": float(prompts)})
+        self.history.append({"step": float(step), "cross_prompt_distinct_masked": value, "prompts": float(prompts)})
         if value > self.threshold:
             self.strikes = 0
             return
         self.strikes += 1
         logger.warning(
-            "Sampled completions look collapsed for step %d: cross-prompt distinctness %.2f <= %.2f over %d prompts "
-            "(%d batch(es) in a row).",
+            "Sampled completions look collapsed for step %d: cross-prompt distinctness without the prompts' words "
+            "%.2f <= %.2f over %d prompts (%d batch(es) in a row).",
             step,
             value,
             self.threshold,
@@ -86,8 +88,8 @@ class CollapseCallback(TrainerCallback):
         if self.stop and self.strikes >= self.patience:
             logger.error(
                 "Stopping training at step %d: the policy collapsed. Its sampled completions had cross-prompt "
-                "distinctness <= %.2f (collapse_threshold) for %d generation batch(es) in a row: it writes the same "
-                "answer whatever the prompt. Check the rewards for one answer that scores well everywhere, lower the "
+                "distinctness without the prompts' words <= %.2f (collapse_threshold) for %d generation batch(es) in "
+                "a row: it writes the same answer, or the same template, whatever the prompt. Check the rewards for one answer that scores well everywhere, lower the "
                 "learning rate or raise beta; collapse_stop=False only logs.",
                 state.global_step,
                 self.threshold,
