@@ -28,7 +28,7 @@ DATA_DIR = REPO_ROOT / "trl_sft_plus" / "data"
 TRAIN_FILE = DATA_DIR / "haiku_train.jsonl"
 HELDOUT_FILE = DATA_DIR / "haiku_heldout.jsonl"
 SUITE_FILE = REPO_ROOT / "evals" / "suites" / "haiku.jsonl"
-SEED = 575
+SEED = 576  # 575 until the line-2 order was fixed (2026-12-06): with it a held-out row repeated a suite prompt
 # Training rows per syllable count of the word line 1 copies (`head_noun`), for single-word and multi-word topics:
 # about 60% of the rows are multi-word (the suite's topics mostly are) and every topic of both banks gets at least one
 # row. Two syllables is the most common count of a head noun (14 of the suite's 32 and 2,100 of the 3,300 bank topics
@@ -194,8 +194,10 @@ def poem(topic: str, count: int, scene: Scene, rng: random.Random, opener: str =
     tail = scene.tails[room]
     first = f"{opener} {topic}" if opener else topic
     first += tail if tail.startswith(",") or not tail else f" {tail}"
-    place, clause = rng.choice(scene.places), rng.choice(scene.clauses)
-    second = f"{place} {clause}" if rng.random() < 0.5 else f"{clause} {place}"
+    # Clause first, then place, always. With either order (the design until 2026-12-06) a finished clause ended line
+    # 2 in half the rows and was followed by a place in the other half; the model, which starts line 2 with a clause,
+    # then broke the line after it in 8 of the suite's 32 poems ("tire in the rain / the pond fills up / ...", seed 0).
+    second = f"{rng.choice(scene.clauses)} {rng.choice(scene.places)}"
     third = f"{rng.choice(scene.images)}, {rng.choice(scene.closes)}"
     return "\n".join((first, second, third))
 

@@ -131,8 +131,8 @@ class Scene:
     """One setting: line 1's tails by topic syllable count, and the halves that build lines 2 and 3.
 
     `tails[n]` has n one-syllable words, so a k-syllable topic takes `tails[5 - k]` (the one-word tail after a comma,
-    so that "caterpillars, rain" does not read as a verb). Line 2 is a three-word place and a
-    four-word clause in either order; line 3 is a two-word image, a comma, and a three-word close.
+    so that "caterpillars, rain" does not read as a verb). Line 2 is a four-word clause, then a
+    three-word place; line 3 is a two-word image, a comma, and a three-word close.
     """
 
     name: str

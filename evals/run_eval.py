@@ -5,8 +5,9 @@ comparison's tables are also appended to the tuned model's card, `eval-results/t
 
 The defaults fit the 20-minute budget on 2 CPU cores: measured 565-609 s of fine-tuning (with three evaluations and
 three monitor checks) and 137-143 s for the comparison, 11.8-12.4 minutes in all (seeds 0-2, 2 AMD EPYC cores with
-AVX512-BF16, so bf16 autocast); 15.0 minutes in fp32 (seed 0: 783 + 119 s), the default on CPUs without native
-bf16.
+AVX512-BF16, so bf16 autocast, 2026-11-27); 622-668 s and 146-152 s, 12.9-13.6 minutes, on 2026-12-06 (seed 0 with
+the previous haiku data took 12.9 minutes that day too); 15.0 minutes in fp32 (seed 0: 783 + 119 s), the default on
+CPUs without native bf16.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ DEFAULT_SIZES = {"haiku": 1000, "chat": None}
 # 120 until 2026-11-27; more steps raised python_pass in a GPU sweep (README). With the one-line functions left out,
 # seeds 0-2 gave python_pass 0.365-0.415 with the first 338 functions (179 trained) and 0.381-0.458 with all 535 (372
 # trained; 15 reruns of the 120-step recipe with every function: 0.283-0.372), haiku_valid 0.250-0.562 and
-# 0.250-0.500, in 11.8-12.4 min on 2 cores with bf16 autocast (10.9-11.2 with 338 functions; 15.0 in fp32, seed 0)
+# 0.250-0.500, in 11.8-12.4 min on 2 cores with bf16 autocast (10.9-11.2 with 338 functions; 15.0 in fp32, seed 0);
+# with line 2 of the haiku data clause first (2026-12-06): haiku_valid 0.406-0.469, python_pass 0.391-0.446
 STEPS = 180
 HELD_OUT_FUNCTIONS = 16  # validation prompts whose code runs against their tests: the checkpoint is chosen on them
 MAX_ANSWER_CHARS = 500
