@@ -239,3 +239,24 @@ def test_a_stage_that_narrows_answers_to_templates_is_flagged():
     assert run_rl.collapsed_tasks(results) == []
     del results["set_metrics"]["base"]["haiku"]["cross_prompt_distinct_masked"]  # results from before the metric
     assert run_rl.collapsed_tasks(results) == []
+
+
+def test_stage_rows_of_a_first_line_task_train_on_line_one_only(tokenizer):
+    chat = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!\nHow can I help?"}]
+    rows = Dataset.from_dict({"messages": [haiku_rows(1)["messages"][0], chat], "task": ["haiku", "chat"]})
+    masked = run_rl.with_loss_masks(rows, tokenizer, ("haiku",))
+    for row, original in zip(masked, rows, strict=True):
+        # the ids are TRL's own tokenization of the conversation
+        assert row["input_ids"] == tokenizer.apply_chat_template(original["messages"], tokenize=True)["input_ids"]
+    haiku, chat_row = masked
+    pairs = list(zip(haiku["input_ids"], haiku["assistant_masks"], strict=True))
+    trained = tokenizer.decode([i for i, bit in pairs if bit])
+    untrained = tokenizer.decode([i for i, bit in pairs if not bit])
+    assert trained.endswith("<|im_start|>assistant\nstrawberries in bloom\n") and PROMPT in trained
+    assert untrained == "in the woods the streams run full\nsoft soil, the bees hum<|im_end|>\n"
+    assert all(chat_row["assistant_masks"])  # other tasks train on every token, as TRL would
+    one_line = Dataset.from_dict(
+        {"messages": [[chat[0], {"role": "assistant", "content": "a poem"}]], "task": ["haiku"]}
+    )
+    with pytest.raises(ValueError, match="Stage row 0 \\(haiku\\): the answer has one line"):
+        run_rl.with_loss_masks(one_line, tokenizer, ("haiku",))
