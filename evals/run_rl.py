@@ -3,11 +3,11 @@
 The SFT checkpoint answers the training prompts greedily; the same scorers that judge it (haiku form, on topic, EOS,
 no loop) accept or reject each answer, and the stage fine-tunes on every prompt: on the model's own answer where it
 was accepted, on the verified reference answer where it was rejected; a haiku row trains on its first line only
-(`FIRST_LINE_ONLY`), the line whose length the model gets wrong, so that the stage cannot narrow lines 2 and 3. Chat rows are replayed, judged the same way
-(the model's own answer where it ends, does not loop and restates the question no more than the reference does), so
-that what SFT taught stays. The stage's model is then
-compared with the SFT model on the shipped suites (the gate fails when a tracked metric got worse), and
-`three_way.md` puts base, SFT and stage side by side.
+(`FIRST_LINE_ONLY`), the line whose length the model gets wrong, so that the stage cannot narrow lines 2 and 3. Chat
+rows are replayed, judged the same way (the model's own answer where it ends, does not loop and restates the question
+no more than the reference does), so that what SFT taught stays. The stage's model is then compared with the SFT
+model on the shipped suites (the gate fails when a tracked metric got worse), and `three_way.md` puts base, SFT and
+stage side by side.
 
 The method was chosen by measurement on 2 CPU cores (README, "Second stage"): GRPO (40 steps, lr 1e-5 or 5e-5)
 lowered greedy haiku validity; DPO on (verified reference, rejected greedy answer) pairs moved haiku_valid 0.062 ->
@@ -95,6 +95,8 @@ MAX_OWN_PER_TEMPLATE = {"haiku": 1}
 # continuation is one ending for every topic, and every stage that trained on them moved the model toward it. From
 # the seed-0 checkpoint of the clause-first data (2026-12-06): trained on whole answers, haiku_valid 0.406 -> 0.375
 # and masked distinct 0.719 -> 0.344 (8 endings for 32 poems, 13 alike); on line 1 only, 0.469 and 0.656 (18 endings).
+# From seed 1 both lose validity (line 1 only 0.469 -> 0.312, whole answers -> 0.281; masked 0.562 either way); from
+# seed 2, line 1 only 0.406 -> 0.500 with masked 0.844 kept.
 FIRST_LINE_ONLY = ("haiku",)
 
 
