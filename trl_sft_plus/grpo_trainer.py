@@ -97,10 +97,13 @@ class GRPOPlusTrainer(GenerationChecksMixin, GRPOTrainer):
         from .rewards.base import completion_text, prompt_text
         from .validation.scorers import without_prompt_words
 
-        keys = gather_object([json.dumps(prompt, sort_keys=True, default=str) for prompt in prompts])
-        questions = gather_object([prompt_text(prompt) for prompt in prompts])
-        texts = gather_object([completion_text(completion) for completion in completions])
-        masked = [without_prompt_words(question, text) for question, text in zip(questions, texts, strict=True)]
+        local = [
+            (json.dumps(prompt, sort_keys=True, default=str), prompt_text(prompt), completion_text(completion))
+            for prompt, completion in zip(prompts, completions, strict=True)
+        ]
+        rows = gather_object(local)  # one collective for the batch's keys, questions and answers
+        keys, texts = [key for key, _, _ in rows], [text for _, _, text in rows]
+        masked = [without_prompt_words(question, text) for _, question, text in rows]
         value = sampled_distinctness(keys, masked)
         if not math.isnan(value):  # NaN: fewer than two prompts to compare
             self._log_metric(DISTINCT_METRIC, sampled_distinctness(keys, texts))
