@@ -74,4 +74,6 @@ def run(
             for b, a in zip(before, after, strict=True)
         ]  # fmt: skip
         (output_dir / "before_after.json").write_text(json.dumps(answers, indent=2))
-        print(f"Saved to {output_dir}; training and generation took {time.perf_counter() - started:.0f} s.")
+        seconds = time.perf_counter() - started
+        processes = trainer.args.world_size
+        print(f"Saved to {output_dir}; training and generation took {seconds:.0f} s on {processes} process(es).")

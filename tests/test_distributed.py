@@ -35,6 +35,10 @@ def run_example(tmp_path: Path, model_dir: Path, processes: int) -> Path:
         command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(ACCELERATE_CPU), *example]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-4000:]
+    # the processes joined one group: a launcher that starts one process, or two that each train alone, fails here
+    assert result.stdout.count("Saved to") == 1 and f"on {processes} process(es)" in result.stdout, result.stdout[
+        -2000:
+    ]
     return output_dir
 
 

@@ -112,3 +112,24 @@ def test_cpu_defaults_do_not_fail_and_are_logged(caplog, monkeypatch):
         assert expected in caplog.text and "gradient_checkpointing=False" in caplog.text
     explicit = SFTPlusConfig(output_dir="unused", report_to="none", bf16=False, gradient_checkpointing=True)
     assert explicit.bf16 is False and explicit.gradient_checkpointing is True  # set values are never changed
+
+
+def test_processes_launched_without_an_accelerator_train_as_one_group(caplog, monkeypatch):
+    """torchrun on a CPU machine: without use_cpu, accelerate leaves every process alone with all the data. (The
+    rule is checked on `apply_device_defaults` itself: a whole config would set up a real 2-process group.)"""
+    from types import SimpleNamespace
+
+    import trl_sft_plus.config as config
+
+    def resolved(accelerator: bool, world_size: str) -> bool:
+        monkeypatch.setattr(config, "has_accelerator", lambda: accelerator)
+        monkeypatch.setenv("WORLD_SIZE", world_size)
+        args = SimpleNamespace(use_cpu=False, bf16=False, fp16=False, gradient_checkpointing=False)
+        config.apply_device_defaults(args)
+        return args.use_cpu
+
+    with caplog.at_level("WARNING"):
+        assert resolved(accelerator=False, world_size="2") is True
+    assert "the 2 launched processes train as one gloo group" in caplog.text
+    assert resolved(accelerator=True, world_size="2") is False  # a GPU machine keeps TRL's choice
+    assert resolved(accelerator=False, world_size="1") is False

@@ -87,7 +87,9 @@ def train(argv: Sequence[str]) -> int:
     )
     trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
     trainer.save_model(training_args.output_dir)
-    trainer.accelerator.print(f"Model saved to {training_args.output_dir}")
+    trainer.accelerator.print(
+        f"Model saved to {training_args.output_dir} ({trainer.accelerator.num_processes} process(es))"
+    )
     return 0
 
 

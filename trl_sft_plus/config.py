@@ -6,6 +6,7 @@ The fields of the checks that generate while training (`GenerationCheckFields`) 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,9 +128,17 @@ class GenerationCheckFields:
 
 def apply_device_defaults(config: Any) -> None:
     """TRL's defaults assume a GPU: bf16 unset means on (which TrainingArguments rejects without a bf16 device) and
-    gradient checkpointing is on. Change only the values the user left unset, and log the change once. Call before
-    the TRL config's own `__post_init__`."""
+    gradient checkpointing is on; and processes launched by torchrun on a machine without one train alone unless
+    told to use the CPU. Change only the values the user left unset (or `use_cpu` at its default), and log the change
+    once. Call before the TRL config's own `__post_init__`."""
     changed = []
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched > 1 and not config.use_cpu and not has_accelerator():
+        # torchrun, or `accelerate launch --multi_gpu`, on a machine without an accelerator: accelerate joins the
+        # processes into one gloo group only when told to use the CPU; otherwise each would train alone on all the
+        # data and write the same output folder. (accelerate's own MULTI_CPU launch needs mpirun.)
+        config.use_cpu = True
+        changed.append(f"use_cpu=True, so that the {launched} launched processes train as one gloo group")
     bf16_device = config.use_cpu or is_torch_bf16_gpu_available() or is_torch_xla_available()
     if config.bf16 is None and not config.fp16 and not bf16_device:
         if not has_accelerator() and cpu_has_native_bf16():
