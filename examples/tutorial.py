@@ -77,3 +77,7 @@ def run(
         seconds = time.perf_counter() - started
         processes = trainer.args.world_size
         print(f"Saved to {output_dir}; training and generation took {seconds:.0f} s on {processes} process(es).")
+    # every rank waits for the main one's writing, then the process group is closed: a rank that exits with the group
+    # open while another still works can abort in gloo's teardown (seen once in 2-process test runs)
+    trainer.accelerator.wait_for_everyone()
+    trainer.accelerator.end_training()

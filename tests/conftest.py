@@ -11,7 +11,8 @@ import pytest  # noqa: E402
 from datasets import Dataset  # noqa: E402
 
 from trl_sft_plus import models  # noqa: E402
-from trl_sft_plus.testing import tiny_llama  # noqa: E402
+from trl_sft_plus.testing import save_tiny_model, tiny_llama, word_token_ids  # noqa: E402
+from trl_sft_plus.validation.scorers import topic_words  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +45,18 @@ def tiny_model_dir(tmp_path_factory, tokenizer_dir):
     tiny_llama(tokenizer).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
+
+
+@pytest.fixture
+def word_model(tmp_path, tokenizer):
+    """A tiny model that mostly writes six words and line breaks, and often stops: answers that differ from prompt to
+    prompt and in their rewards. Returns its folder and the topics it can name (those words, less stopwords)."""
+    words = word_token_ids(tokenizer, 6)
+    newline = tokenizer("\n", add_special_tokens=False)["input_ids"]
+    vocabulary = words + newline + [tokenizer.eos_token_id]
+    folder = save_tiny_model(tmp_path / "words", vocabulary=vocabulary, eos_scale=1.5, tokenizer=tokenizer)
+    topics = [tokenizer.decode([i]).strip() for i in words]
+    return str(folder), [t for t in topics if topic_words(f"about {t}")]
 
 
 def chat_rows(n: int = 32) -> list[dict]:

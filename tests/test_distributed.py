@@ -62,3 +62,25 @@ def test_two_processes_match_one_process(tmp_path, tiny_model_dir):
 
     generations = sorted((one / "generations").glob("eval_step000000*.jsonl"))
     assert generations and generations[0].read_text() == (two / "generations" / generations[0].name).read_text()
+
+
+@pytest.mark.distributed
+def test_grpo_on_two_processes_gathers_the_batch_and_the_validation_prompts(tmp_path, word_model):
+    """One GRPOPlusTrainer step on 2 CPU processes: both ranks joined one group, the collapse check saw the whole
+    generation batch (two requests per topic, 2 prompts a rank), validation scored every prompt once, and the ranks
+    agree."""
+    model_dir, topics = word_model
+    output_dir = tmp_path / "grpo"
+    script = Path(__file__).parent / "grpo_launch_script.py"
+    launch = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(ACCELERATE_CPU)]
+    command = [*launch, str(script), model_dir, json.dumps(topics), str(output_dir)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stderr[-4000:]
+    ranks = [json.loads((output_dir / f"rank{index}.json").read_text()) for index in (0, 1)]
+    assert [seen["world_size"] for seen in ranks] == [2, 2]
+    assert ranks[0] == ranks[1]  # the same collapse decisions, monitor checks and metrics
+    history = ranks[0]["collapse_history"]
+    assert len(history) == 1 and history[0]["prompts"] == 4  # 2 distinct prompts a rank, gathered
+    assert ranks[0]["monitor_checks"] == 1
+    assert ranks[0]["eval_gen"]["eval_gen_num_prompts"] == 2 * len(topics)  # each prompt once, gathered over ranks
+    assert 0.0 <= ranks[0]["logged"]["completions/cross_prompt_distinct_masked"] <= 1.0

@@ -17,8 +17,8 @@ from transformers import TrainerControl, TrainerState
 from trl_sft_plus import GRPOConfig, GRPOPlusConfig, GRPOPlusTrainer, GRPOTrainer
 from trl_sft_plus.repetition.collapse import CollapseCallback, sampled_distinctness
 from trl_sft_plus.rewards import completion_text, prompt_text, weighted_rewards
-from trl_sft_plus.testing import save_tiny_model, word_token_ids
-from trl_sft_plus.validation.scorers import topic_words, without_prompt_words
+from trl_sft_plus.testing import save_tiny_model
+from trl_sft_plus.validation.scorers import without_prompt_words
 
 TOPICS = ["owls", "rain", "bread", "maps"]
 WEIGHTS = {"haiku_form": 2.0, "on_topic": 0.5, "no_loop": 1.0, "ends_with_eos": 0.5}
@@ -42,18 +42,6 @@ def haiku_prompts(conversational: bool = True, topics: list[str] = TOPICS) -> Da
     if conversational:
         return Dataset.from_list([{"prompt": [{"role": "user", "content": p}], "task": "haiku"} for p in rows])
     return Dataset.from_list([{"prompt": p + "\n"} for p in rows])
-
-
-@pytest.fixture
-def word_model(tmp_path, tokenizer):
-    """A tiny model that mostly writes six words and line breaks, and often stops: answers that differ from prompt to
-    prompt and in their rewards. Returns its folder and the topics it can name (those words, less stopwords)."""
-    words = word_token_ids(tokenizer, 6)
-    newline = tokenizer("\n", add_special_tokens=False)["input_ids"]
-    vocabulary = words + newline + [tokenizer.eos_token_id]
-    folder = save_tiny_model(tmp_path / "words", vocabulary=vocabulary, eos_scale=1.5, tokenizer=tokenizer)
-    topics = [tokenizer.decode([i]).strip() for i in words]
-    return str(folder), [t for t in topics if topic_words(f"about {t}")]
 
 
 def last_batch(trainer):

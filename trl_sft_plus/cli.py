@@ -90,6 +90,8 @@ def train(argv: Sequence[str]) -> int:
     trainer.accelerator.print(
         f"Model saved to {training_args.output_dir} ({trainer.accelerator.num_processes} process(es))"
     )
+    trainer.accelerator.wait_for_everyone()
+    trainer.accelerator.end_training()  # closes the process group on every rank before the interpreter exits
     return 0
 
 

@@ -1,0 +1,64 @@
+"""One GRPOPlusTrainer step with the collapse check, the repetition monitor and generation validation on, then one
+evaluation: what `tests/test_distributed.py` runs under `accelerate launch` with 2 CPU processes.
+
+Usage: `grpo_launch_script.py MODEL_DIR TOPICS_JSON OUTPUT_DIR`. Every rank writes `rank{N}.json` with what it saw,
+so the test can check that the ranks joined one group and agree. No `use_cpu`: the config must set it itself.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from datasets import Dataset
+from transformers import AutoTokenizer
+
+from trl_sft_plus import GRPOPlusConfig, GRPOPlusTrainer
+from trl_sft_plus.rewards import weighted_rewards
+
+TEMPLATES = ("Write a haiku about {}", "Compose a haiku about {}")
+WEIGHTS = {"haiku_form": 2.0, "on_topic": 0.5, "no_loop": 1.0, "ends_with_eos": 0.5}
+
+
+def main(model_dir: str, topics_json: str, output_dir: str) -> None:
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    topics = json.loads(topics_json)
+    requests = [template.format(topic) for topic in topics for template in TEMPLATES]  # 4 prompts: 2 a rank
+    rows = [{"prompt": [{"role": "user", "content": request}], "task": "haiku"} for request in requests]
+    dataset = Dataset.from_list(rows)
+    funcs, weights = weighted_rewards(WEIGHTS, tokenizer=tokenizer)
+    args = GRPOPlusConfig(
+        output_dir=output_dir, max_steps=1, per_device_train_batch_size=4, num_generations=2,
+        max_completion_length=8, learning_rate=1e-3, logging_steps=1, report_to="none", save_strategy="no",
+        bf16=False, gradient_checkpointing=False, seed=0, disable_tqdm=True, dataloader_num_workers=0,
+        reward_weights=weights, collapse_check=True, repetition_monitor=True, repetition_monitor_steps=1,
+        repetition_max_new_tokens=4, repetition_monitor_max_overhead=1.0, generation_validation=True,
+        validation_max_new_tokens=4, per_device_eval_batch_size=2,
+    )  # fmt: skip
+    trainer = GRPOPlusTrainer(
+        model=model_dir,
+        reward_funcs=funcs,
+        args=args,
+        train_dataset=dataset,
+        eval_dataset=dataset,
+        processing_class=tokenizer,
+    )
+    trainer.train()
+    metrics = trainer.evaluate()
+    logged = next(entry for entry in trainer.state.log_history if "loss" in entry)
+    seen = {
+        "world_size": trainer.accelerator.num_processes,
+        "collapse_history": trainer.collapse_check.history,
+        "monitor_checks": len(trainer.repetition_monitor.history),
+        "logged": {k: v for k, v in logged.items() if k.startswith(("completions/cross", "rep/", "reward"))},
+        "eval_gen": {k: v for k, v in metrics.items() if k.startswith("eval_gen_")},
+    }
+    index = trainer.accelerator.process_index
+    Path(output_dir, f"rank{index}.json").write_text(json.dumps(seen, indent=2, sort_keys=True, default=str))
+    trainer.accelerator.wait_for_everyone()
+    trainer.accelerator.end_training()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
