@@ -2,7 +2,7 @@
 evaluation: what `tests/test_distributed.py` runs under `accelerate launch` with 2 CPU processes.
 
 Usage: `grpo_launch_script.py MODEL_DIR TOPICS_JSON OUTPUT_DIR`. Every rank writes `rank{N}.json` with what it saw,
-so the test can check that the ranks joined one group and agree. No `use_cpu`: the config must set it itself.
+so the test can check that the ranks joined one group and agree.
 """
 
 from __future__ import annotations
@@ -12,13 +12,13 @@ import sys
 from pathlib import Path
 
 from datasets import Dataset
+from test_grpo import CHECKS_ON, WEIGHTS, grpo_args  # this script's folder is first on the path
 from transformers import AutoTokenizer
 
-from trl_sft_plus import GRPOPlusConfig, GRPOPlusTrainer
+from trl_sft_plus import GRPOPlusTrainer
 from trl_sft_plus.rewards import weighted_rewards
 
 TEMPLATES = ("Write a haiku about {}", "Compose a haiku about {}")
-WEIGHTS = {"haiku_form": 2.0, "on_topic": 0.5, "no_loop": 1.0, "ends_with_eos": 0.5}
 
 
 def main(model_dir: str, topics_json: str, output_dir: str) -> None:
@@ -28,14 +28,8 @@ def main(model_dir: str, topics_json: str, output_dir: str) -> None:
     rows = [{"prompt": [{"role": "user", "content": request}], "task": "haiku"} for request in requests]
     dataset = Dataset.from_list(rows)
     funcs, weights = weighted_rewards(WEIGHTS, tokenizer=tokenizer)
-    args = GRPOPlusConfig(
-        output_dir=output_dir, max_steps=1, per_device_train_batch_size=4, num_generations=2,
-        max_completion_length=8, learning_rate=1e-3, logging_steps=1, report_to="none", save_strategy="no",
-        bf16=False, gradient_checkpointing=False, seed=0, disable_tqdm=True, dataloader_num_workers=0,
-        reward_weights=weights, collapse_check=True, repetition_monitor=True, repetition_monitor_steps=1,
-        repetition_max_new_tokens=4, repetition_monitor_max_overhead=1.0, generation_validation=True,
-        validation_max_new_tokens=4, per_device_eval_batch_size=2,
-    )  # fmt: skip
+    # the single-process test's settings, less its `use_cpu=True`: the config must set it itself
+    args = grpo_args(output_dir, use_cpu=False, reward_weights=weights, **CHECKS_ON)
     trainer = GRPOPlusTrainer(
         model=model_dir,
         reward_funcs=funcs,

@@ -22,6 +22,12 @@ from trl_sft_plus.validation.scorers import without_prompt_words
 
 TOPICS = ["owls", "rain", "bread", "maps"]
 WEIGHTS = {"haiku_form": 2.0, "on_topic": 0.5, "no_loop": 1.0, "ends_with_eos": 0.5}
+# every check on, each as small as it can be: the GRPO step tests' settings (also the 2-process one's)
+CHECKS_ON = dict(
+    collapse_check=True, repetition_monitor=True, repetition_monitor_steps=1, repetition_max_new_tokens=4,
+    repetition_monitor_max_overhead=1.0, generation_validation=True, validation_max_new_tokens=4,
+    per_device_eval_batch_size=2,
+)  # fmt: skip
 
 
 def grpo_args(output_dir, config_cls=GRPOPlusConfig, **overrides):
@@ -112,18 +118,7 @@ def test_collapse_callback_stops_after_patience_batches_in_a_row(caplog):
 
 def test_grpo_step_logs_rewards_monitor_distinctness_and_validation(tmp_path, tokenizer, word_model):
     funcs, weights = weighted_rewards(WEIGHTS, tokenizer=tokenizer)
-    args = grpo_args(
-        tmp_path / "out",
-        reward_weights=weights,
-        collapse_check=True,
-        repetition_monitor=True,
-        repetition_monitor_steps=1,
-        repetition_max_new_tokens=4,
-        repetition_monitor_max_overhead=1.0,
-        generation_validation=True,
-        validation_max_new_tokens=4,
-        per_device_eval_batch_size=2,
-    )
+    args = grpo_args(tmp_path / "out", reward_weights=weights, **CHECKS_ON)
     model, topics = word_model
     dataset = haiku_prompts(topics=topics)
     trainer = GRPOPlusTrainer(
