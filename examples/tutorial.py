@@ -75,7 +75,7 @@ def run(
         ]  # fmt: skip
         (output_dir / "before_after.json").write_text(json.dumps(answers, indent=2))
         seconds = time.perf_counter() - started
-        processes = trainer.args.world_size
+        processes = trainer.accelerator.num_processes
         print(f"Saved to {output_dir}; training and generation took {seconds:.0f} s on {processes} process(es).")
     # every rank waits for the main one's writing, then the process group is closed: a rank that exits with the group
     # open while another still works can abort in gloo's teardown (seen once in 2-process test runs)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -13,6 +15,16 @@ from datasets import Dataset  # noqa: E402
 from trl_sft_plus import models  # noqa: E402
 from trl_sft_plus.testing import save_tiny_model, tiny_llama, word_token_ids  # noqa: E402
 from trl_sft_plus.validation.scorers import topic_words  # noqa: E402
+
+# `accelerate launch` with 2 CPU processes over gloo (examples/accelerate/cpu_2proc.yaml): the multi-process tests'
+# command prefix; the script or `-m module` and its arguments follow
+TWO_CPU_PROCESSES = [
+    sys.executable,
+    "-m",
+    "accelerate.commands.launch",
+    "--config_file",
+    str(Path(__file__).parent.parent / "examples" / "accelerate" / "cpu_2proc.yaml"),
+]
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,8 @@ import sys
 from pathlib import Path
 
 from datasets import Dataset
-from test_grpo import CHECKS_ON, WEIGHTS, grpo_args  # this script's folder is first on the path
+from test_grpo import checked_trainer  # this script's folder is first on the path
 from transformers import AutoTokenizer
-
-from trl_sft_plus import GRPOPlusTrainer
-from trl_sft_plus.rewards import weighted_rewards
 
 TEMPLATES = ("Write a haiku about {}", "Compose a haiku about {}")
 
@@ -27,17 +24,8 @@ def main(model_dir: str, topics_json: str, output_dir: str) -> None:
     requests = [template.format(topic) for topic in topics for template in TEMPLATES]  # 4 prompts: 2 a rank
     rows = [{"prompt": [{"role": "user", "content": request}], "task": "haiku"} for request in requests]
     dataset = Dataset.from_list(rows)
-    funcs, weights = weighted_rewards(WEIGHTS, tokenizer=tokenizer)
-    # the single-process test's settings, less its `use_cpu=True`: the config must set it itself
-    args = grpo_args(output_dir, use_cpu=False, reward_weights=weights, **CHECKS_ON)
-    trainer = GRPOPlusTrainer(
-        model=model_dir,
-        reward_funcs=funcs,
-        args=args,
-        train_dataset=dataset,
-        eval_dataset=dataset,
-        processing_class=tokenizer,
-    )
+    # the single-process test's trainer, less its `use_cpu=True`: the config must set it itself
+    trainer, _, _ = checked_trainer(model_dir, tokenizer, dataset, output_dir, use_cpu=False)
     trainer.train()
     metrics = trainer.evaluate()
     logged = next(entry for entry in trainer.state.log_history if "loss" in entry)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ import yaml
 
 from trl_sft_plus.cli import main
 
-from .conftest import chat_rows
+from .conftest import TWO_CPU_PROCESSES, chat_rows
 
 
 def _write_jsonl(path, rows):
@@ -94,11 +93,7 @@ def test_accelerate_launch_two_cpu_processes(tmp_path, tiny_model_dir):
     data = _write_jsonl(tmp_path / "train.jsonl", chat_rows(16))
     config = _config(tmp_path, tiny_model_dir, data)
     command = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--config_file",
-        str(Path(__file__).parent.parent / "examples" / "accelerate" / "cpu_2proc.yaml"),
+        *TWO_CPU_PROCESSES,
         "-m",
         "trl_sft_plus.cli",
         "train",
@@ -115,8 +110,6 @@ def test_accelerate_launch_two_cpu_processes(tmp_path, tiny_model_dir):
 
 @pytest.mark.parametrize("name", ["chat.yaml", "code.yaml"])
 def test_shipped_yaml_configs_parse(name):
-    from pathlib import Path
-
     from trl_sft_plus.cli import _train_parser
 
     config = Path(__file__).parent.parent / "examples" / "configs" / name

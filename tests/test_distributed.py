@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import TWO_CPU_PROCESSES
+
 EXAMPLES = Path(__file__).parent.parent / "examples"
-ACCELERATE_CPU = EXAMPLES / "accelerate" / "cpu_2proc.yaml"
 
 
 def run_example(tmp_path: Path, model_dir: Path, processes: int) -> Path:
@@ -32,13 +33,12 @@ def run_example(tmp_path: Path, model_dir: Path, processes: int) -> Path:
     if processes == 1:
         command = [sys.executable, *example]
     else:
-        command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(ACCELERATE_CPU), *example]
+        command = [*TWO_CPU_PROCESSES, *example]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-4000:]
     # the processes joined one group: a launcher that starts one process, or two that each train alone, fails here
-    assert result.stdout.count("Saved to") == 1 and f"on {processes} process(es)" in result.stdout, result.stdout[
-        -2000:
-    ]
+    printed = result.stdout
+    assert printed.count("Saved to") == 1 and f"on {processes} process(es)" in printed, printed[-2000:]
     return output_dir
 
 
@@ -72,8 +72,7 @@ def test_grpo_on_two_processes_gathers_the_batch_and_the_validation_prompts(tmp_
     model_dir, topics = word_model
     output_dir = tmp_path / "grpo"
     script = Path(__file__).parent / "grpo_launch_script.py"
-    launch = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(ACCELERATE_CPU)]
-    command = [*launch, str(script), model_dir, json.dumps(topics), str(output_dir)]
+    command = [*TWO_CPU_PROCESSES, str(script), model_dir, json.dumps(topics), str(output_dir)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-4000:]
     ranks = [json.loads((output_dir / f"rank{index}.json").read_text()) for index in (0, 1)]

@@ -43,6 +43,22 @@ def grpo_args(output_dir, config_cls=GRPOPlusConfig, **overrides):
     return config_cls(**{**values, **overrides})
 
 
+def checked_trainer(model, tokenizer, dataset: Dataset, output_dir, **overrides):
+    """(trainer, reward functions, weights): GRPOPlusTrainer on `dataset` (trained and evaluated) with our weighted
+    rewards and every check on (`CHECKS_ON`); `overrides` go to `grpo_args`."""
+    funcs, weights = weighted_rewards(WEIGHTS, tokenizer=tokenizer)
+    args = grpo_args(output_dir, reward_weights=weights, **CHECKS_ON, **overrides)
+    trainer = GRPOPlusTrainer(
+        model=model,
+        reward_funcs=funcs,
+        args=args,
+        train_dataset=dataset,
+        eval_dataset=dataset,
+        processing_class=tokenizer,
+    )
+    return trainer, funcs, weights
+
+
 def haiku_prompts(conversational: bool = True, topics: list[str] = TOPICS) -> Dataset:
     rows = [f"Write a haiku about {topic}" for topic in topics]
     if conversational:
@@ -86,10 +102,9 @@ def test_collapse_check_counts_a_template_with_the_topic_swapped_in_as_one_answe
         state=TrainerState(global_step=6),
         _log_metric=logged.__setitem__,
     )
-    topics = ["owls", "rain", "bread", "maps"]
-    prompts = [[{"role": "user", "content": f"Write a haiku about {topic}"}] for topic in topics for _ in range(2)]
+    prompts = [[{"role": "user", "content": f"Write a haiku about {topic}"}] for topic in TOPICS for _ in range(2)]
     poem = "{} in the rain\nthe stones shine bright on the rocks\nwet boots, the world young"
-    completions = [[{"role": "assistant", "content": poem.format(topic.title())}] for topic in topics for _ in "ab"]
+    completions = [[{"role": "assistant", "content": poem.format(topic.title())}] for topic in TOPICS for _ in "ab"]
     GRPOPlusTrainer._check_collapse(trainer, prompts, completions)
     assert logged["completions/cross_prompt_distinct"] == 1.0
     # "rain" is its own prompt's word only once: that poem loses it, the others keep "rain" after "in the"
@@ -117,18 +132,8 @@ def test_collapse_callback_stops_after_patience_batches_in_a_row(caplog):
 
 
 def test_grpo_step_logs_rewards_monitor_distinctness_and_validation(tmp_path, tokenizer, word_model):
-    funcs, weights = weighted_rewards(WEIGHTS, tokenizer=tokenizer)
-    args = grpo_args(tmp_path / "out", reward_weights=weights, **CHECKS_ON)
     model, topics = word_model
-    dataset = haiku_prompts(topics=topics)
-    trainer = GRPOPlusTrainer(
-        model=model,
-        reward_funcs=funcs,
-        args=args,
-        train_dataset=dataset,
-        eval_dataset=dataset,
-        processing_class=tokenizer,
-    )
+    trainer, funcs, weights = checked_trainer(model, tokenizer, haiku_prompts(topics=topics), tmp_path / "out")
     trainer.train()
     logged = next(entry for entry in trainer.state.log_history if "loss" in entry)
     prompts, completions, rewards = last_batch(trainer)

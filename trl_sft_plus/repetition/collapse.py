@@ -89,8 +89,9 @@ class CollapseCallback(TrainerCallback):
             logger.error(
                 "Stopping training at step %d: the policy collapsed. Its sampled completions had cross-prompt "
                 "distinctness without the prompts' words <= %.2f (collapse_threshold) for %d generation batch(es) in "
-                "a row: it writes the same answer, or the same template, whatever the prompt. Check the rewards for one answer that scores well everywhere, lower the "
-                "learning rate or raise beta; collapse_stop=False only logs.",
+                "a row: it writes the same answer, or the same template, whatever the prompt. Check the rewards for "
+                "one answer that scores well everywhere, lower the learning rate or raise beta; collapse_stop=False "
+                "only logs.",
                 state.global_step,
                 self.threshold,
                 self.strikes,
