@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import time
 from pathlib import Path
 
@@ -23,10 +24,12 @@ from trl_sft_plus import SFTTrainer, models
 from trl_sft_plus.code_blocks import python_code
 from trl_sft_plus.config import has_accelerator
 from trl_sft_plus.data_loading import mixture, tagged
+from trl_sft_plus.model_card import portable_name
 from trl_sft_plus.recipes import cpu_tutorial_config
 
 from . import cli
 from .environment import training_record, write_training_record
+from .suite import BUILTIN_SUITES, SUITES_DIR
 
 # Rows per task: haiku teaches the 5-7-5 form and stopping, chat teaches answering and stopping, and the verified
 # standalone functions of `python-functions` teach what users ask for: the function the prompt names, with the
@@ -158,14 +161,40 @@ def fine_tune(
     return tuned
 
 
+def portable_header(results: dict) -> dict[str, str]:
+    """The report's `- base:`, `- tuned:` and `- prompts:` lines with names that mean the same on any machine: the
+    base model's hub id (the embedded model's too, never its converted folder in the user cache), "this model" for
+    the checkpoint the card describes, and the shipped suites by name (a user's suite file by its file name)."""
+    base = results["models"]["base"]["model"]
+    named = portable_name(base)
+    base_line = f"- base: `{named}`" + (f" (the embedded `{base}`)" if base in models.EMBEDDED_MODELS else "")
+    suites = []
+    for suite in results["suites"]:
+        shipped = [
+            name for name in BUILTIN_SUITES if Path(suite).resolve() == (SUITES_DIR / f"{name}.jsonl").resolve()
+        ]
+        suites.append(f"{shipped[0]} (shipped)" if shipped else Path(suite).name)
+    prompts = ", ".join(f"{task} {n}" for task, n in results["num_prompts"].items())
+    return {
+        "- base:": base_line,
+        "- tuned:": "- tuned: this model",
+        "- prompts:": f"- prompts: {prompts} from the suites {', '.join(suites)}",
+    }
+
+
 def add_comparison_to_card(out: Path, tuned: Path) -> None:
-    """Append `OUT/report.md` without its examples, headings one level down, to the tuned model's README.md; a
-    second comparison of the same checkpoint replaces the first."""
+    """Append `OUT/report.md` without its examples, headings one level down, to the tuned model's README.md, its
+    models and suites named portably from `OUT/results.json`; a second comparison of the same checkpoint replaces the
+    first."""
     card, report = tuned / "README.md", out / "report.md"
     if not card.is_file() or not report.is_file():
         return
     tables = report.read_text(encoding="utf-8").split("\n## Examples")[0].rstrip().splitlines()
     tables = [f"#{line}" if line.startswith("#") else line for line in tables]
+    results_file = out / "results.json"
+    if results_file.is_file():
+        header = portable_header(json.loads(results_file.read_text(encoding="utf-8")))
+        tables = [next((new for start, new in header.items() if line.startswith(start)), line) for line in tables]
     text = card.read_text(encoding="utf-8")
     if CARD_MARKER in text:
         text = text[: text.index(CARD_MARKER)].rstrip("\n") + "\n"

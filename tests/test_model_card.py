@@ -1,6 +1,7 @@
 """The model card: `trainer.save_model(folder)` leaves TRL's README.md in `folder`, naming the base model and loading
-`folder` in its quick-start, with our three tables holding the numbers of the run (filter counts, the last repetition
-check, the last generation validation)."""
+`folder` in its quick-start, with our three tables holding the numbers of the weights saved (filter counts, the
+repetition check and the generation validation of the last step, or of the checkpoint `load_best_model_at_end` kept),
+an adapter's base and loading code for a peft model, and `nox -s eval`'s comparison with portable names."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import pytest
 from datasets import Dataset
 from transformers import AutoModelForCausalLM
 from trl_sft_plus.evals.run_eval import add_comparison_to_card
+from trl_sft_plus.evals.suite import SUITES_DIR
 
 from trl_sft_plus import SFTPlusTrainer
-from trl_sft_plus.model_card import SECTION_MARKER, base_model_name
+from trl_sft_plus.model_card import SECTION_MARKER, adapter_section, base_model_name, kept_step, portable_name
 from trl_sft_plus.testing import tiny_llama
 
 from .conftest import chat_rows, plain_config
@@ -35,13 +37,12 @@ def embedded_folder(tokenizer, tmp_path, monkeypatch):
     return folder
 
 
-@pytest.fixture
-def trained(tokenizer, tmp_path, embedded_folder):
+def train(tokenizer, output_dir, embedded_folder, **overrides):
     train_rows = chat_rows(32)
     train_rows[5]["messages"][1]["content"] = ""  # an empty answer: dropped by the quality filters, with a reason
     eval_rows = [dict(row, task="chat") for row in chat_rows(4)]
     args = plain_config(
-        tmp_path / "run",
+        output_dir,
         max_steps=4,
         quality_filtering=True,
         repetition_monitor=True,
@@ -53,6 +54,7 @@ def trained(tokenizer, tmp_path, embedded_folder):
         eval_strategy="steps",
         eval_steps=2,
         per_device_eval_batch_size=4,
+        **overrides,
     )
     trainer = SFTPlusTrainer(
         model=AutoModelForCausalLM.from_pretrained(embedded_folder),  # config._name_or_path is the folder
@@ -63,6 +65,11 @@ def trained(tokenizer, tmp_path, embedded_folder):
     )
     trainer.train()
     return trainer
+
+
+@pytest.fixture
+def trained(tokenizer, tmp_path, embedded_folder):
+    return train(tokenizer, tmp_path / "run", embedded_folder)
 
 
 def test_saved_model_card_has_the_runs_numbers(trained, tmp_path, embedded_folder):
@@ -148,3 +155,118 @@ def test_eval_appends_its_base_versus_tuned_tables_to_the_tuned_card(tmp_path):
     assert card.startswith("# Model Card for tuned\n")
     assert card.count("## Base versus tuned") == 1 and "### overall" in card and "| eos | 0.5 |" in card
     assert "Examples" not in card and "haiku-1" not in card
+
+
+def test_card_reports_the_checkpoint_load_best_model_at_end_kept(tokenizer, tmp_path, embedded_folder):
+    """Validation at steps 2 and 4; a constant metric keeps the first best (step 2): the saved weights are step 2's,
+    and so are the card's monitor and validation tables, not the last step's."""
+    trainer = train(
+        tokenizer,
+        tmp_path / "run",
+        embedded_folder,
+        save_strategy="steps",
+        save_steps=2,
+        load_best_model_at_end=True,
+        metric_for_best_model="eval_gen_num_prompts",
+        greater_is_better=True,
+    )
+    assert trainer.state.best_model_checkpoint.endswith("checkpoint-2") and trainer.state.global_step == 4
+    assert kept_step(trainer) == 2
+    folder = tmp_path / "final"
+    trainer.save_model(str(folder))
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    why = "the checkpoint kept by `load_best_model_at_end` (best `eval_gen_num_prompts` 4); training ran to step 4"
+    assert f"### Generation validation (step 2: {why})" in card
+    assert f"### Repetition monitor (step 2: {why})" in card
+    assert "(step 4" not in card
+    kept_eval = next(e for e in trainer.state.log_history if e.get("step") == 2 and "eval_gen_seq_rep_4" in e)
+    for key in (key for key in kept_eval if key.startswith("eval_gen_")):
+        assert _row(key, kept_eval[key]) in card
+    check = next(entry for entry in trainer.repetition_monitor.history if entry["step"] == 2)
+    for key in ("seq_rep_4", "eos_rate"):
+        assert _row(f"rep/{key}", check[key]) in card
+
+
+def test_kept_step_only_once_training_ended_with_load_best():
+    def trainer(best="out/checkpoint-120", load_best=True, in_train=False):
+        return SimpleNamespace(
+            state=SimpleNamespace(best_model_checkpoint=best, best_metric=0.758, global_step=180),
+            args=SimpleNamespace(load_best_model_at_end=load_best, metric_for_best_model="eval_gen_score"),
+            is_in_train=in_train,
+        )
+
+    assert kept_step(trainer()) == 120
+    assert kept_step(trainer(best="out/checkpoint-120/")) == 120
+    assert kept_step(trainer(in_train=True)) is None  # a checkpoint's card during training: its own step's weights
+    assert kept_step(trainer(load_best=False)) is None
+    assert kept_step(trainer(best=None)) is None
+
+
+def test_peft_card_names_base_and_adapter_and_loads_them(tokenizer, tmp_path, embedded_folder):
+    peft = pytest.importorskip("peft")
+    base = AutoModelForCausalLM.from_pretrained(embedded_folder)  # the embedded model's converted folder
+    model = peft.get_peft_model(base, peft.LoraConfig(r=4, target_modules=["q_proj", "v_proj"], task_type="CAUSAL_LM"))
+    adapter = tmp_path / "adapter"
+    trainer = SimpleNamespace(
+        model=model, processing_class=tokenizer, args=SimpleNamespace(hub_model_id=None, output_dir=str(adapter))
+    )
+    section = adapter_section(trainer, adapter)
+    assert "base model `HuggingFaceTB/SmolLM2-135M-Instruct`" in section and f"adapter `{adapter}`" in section
+    loading = f'model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained("{HUB_ID}"), "{adapter}")'
+    assert loading in section
+    code = section.split("```python\n")[1].split("```")[0]
+    compile(code, "card", "exec")
+    assert str(embedded_folder) not in section and "cache" not in section
+    trainer.args.hub_model_id = "me/smollm2-lora"
+    assert '"me/smollm2-lora")' in adapter_section(trainer, adapter)
+    assert adapter_section(SimpleNamespace(model=base), adapter) == ""  # full weights: no adapter section
+
+
+def test_portable_names(embedded_folder, tmp_path):
+    assert portable_name("smollm2-135m-instruct") == HUB_ID
+    assert portable_name(str(embedded_folder)) == HUB_ID  # the converted folder in the user cache
+    assert portable_name("Qwen/Qwen3-0.6B") == "Qwen/Qwen3-0.6B"
+    assert portable_name(str(tmp_path / "somewhere" / "my-run")) == "my-run"
+
+
+def test_eval_card_names_models_and_suites_without_machine_paths(tmp_path, embedded_folder):
+    tuned = tmp_path / "out" / "tuned"
+    tuned.mkdir(parents=True)
+    (tuned / "README.md").write_text("# Model Card for tuned\n", encoding="utf-8")
+    own_suite = tmp_path / "home" / "my_suite.jsonl"
+    suites = [str(SUITES_DIR / f"{name}.jsonl") for name in ("haiku", "python", "chat")] + [str(own_suite)]
+    results = {
+        "models": {
+            "base": {"model": "smollm2-135m-instruct", "path": str(embedded_folder)},
+            "tuned": {"model": str(tuned), "path": str(tuned.resolve())},
+        },
+        "suites": suites,
+        "num_prompts": {"haiku": 32, "python": 48, "chat": 32, "own": 2},
+    }
+    (tmp_path / "out" / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    report = [  # the header lines `evals.report.markdown_report` writes
+        "# Base versus tuned",
+        "",
+        f"- base: `smollm2-135m-instruct` ({embedded_folder})",
+        f"- tuned: `{tuned}` ({tuned.resolve()})",
+        f"- prompts: haiku 32, python 48, chat 32, own 2 from {', '.join(suites)}",
+        "- created: 2026-12-07T00:00:00+00:00",
+        "",
+        "## overall",
+        "",
+        "| metric | base |",
+        "|---|---|",
+        "| eos | 0.5 |",
+    ]
+    (tmp_path / "out" / "report.md").write_text("\n".join(report) + "\n", encoding="utf-8")
+    add_comparison_to_card(tmp_path / "out", tuned)
+    card = (tuned / "README.md").read_text(encoding="utf-8")
+    assert f"- base: `{HUB_ID}` (the embedded `smollm2-135m-instruct`)" in card
+    assert "- tuned: this model" in card
+    prompts = "haiku 32, python 48, chat 32, own 2"
+    assert (
+        f"- prompts: {prompts} from the suites haiku (shipped), python (shipped), chat (shipped), my_suite.jsonl"
+        in card
+    )
+    assert str(tmp_path) not in card and "cache" not in card and ".jsonl (" not in card
+    assert "- created: 2026-12-07" in card and "| eos | 0.5 |" in card

@@ -9,6 +9,10 @@ TRL names the base model only when `config._name_or_path` is a hub id and fills 
 `trainer.hub_model_id`, which is None unless the run pushes; a model loaded from a folder (the embedded SmolLM2 is one,
 in the user cache) and saved locally got "fine-tuned version of [None]" and `model="None"`. `card_names` gives TRL's
 card the base model's name (`base_model_name`) and the folder the card is written into, for the one call.
+
+With `load_best_model_at_end`, the weights saved after training are the best checkpoint's, not the last step's: the
+card's tables then come from that checkpoint's evaluation and repetition check (`kept_step`). A model wrapped by peft
+gets a section naming the base model and the adapter and showing how to load the two.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from accelerate.utils import is_peft_model
 
 from .models import EMBEDDED_MODELS, cache_dir, text_tokenizer
 
@@ -32,25 +38,83 @@ def _table(header: tuple[str, str], rows: list[tuple[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def plus_sections(trainer: Any) -> str:
-    """Markdown for the card; empty when there is nothing to report."""
+def kept_step(trainer: Any) -> int | None:
+    """The step of the checkpoint `load_best_model_at_end` loaded into the model once training ended; None while
+    training runs (a checkpoint's card describes the weights of its own step) or when the last step's weights stay."""
+    state, args = trainer.state, trainer.args
+    best = getattr(state, "best_model_checkpoint", None)
+    if not best or not getattr(args, "load_best_model_at_end", False) or getattr(trainer, "is_in_train", False):
+        return None
+    match = re.search(r"checkpoint-(\d+)$", str(best).rstrip("/\\"))
+    return int(match.group(1)) if match else None
+
+
+def _at_or_before(entries: list[dict], step: int | None) -> dict | None:
+    """The last entry logged at `step` or before it (the last of all when `step` is None)."""
+    kept = [entry for entry in entries if step is None or entry.get("step", 0) <= step]
+    return kept[-1] if kept else None
+
+
+def _step_note(step: Any, kept: int | None, trainer: Any) -> str:
+    """`step N`, and when `load_best_model_at_end` kept an earlier checkpoint, which one and by which metric."""
+    step = int(step)
+    if kept is None:
+        return f"step {step}"
+    best = trainer.state.best_metric
+    why = (
+        f"the checkpoint kept by `load_best_model_at_end` (best `{trainer.args.metric_for_best_model or 'loss'}`"
+        + (f" {best:.4g}" if isinstance(best, float) else "")
+        + f"); training ran to step {trainer.state.global_step}"
+    )
+    return f"step {step}: {why}" if step == kept else f"step {step}, the last before step {kept}, {why}"
+
+
+def adapter_section(trainer: Any, folder: str | Path | None = None) -> str:
+    """For a peft model: the base model (its hub id where known) and the adapter folder, and how to load them."""
+    model = trainer.model
+    if not is_peft_model(model):
+        return ""
+    configs = model.peft_config
+    config = configs.get(getattr(model, "active_adapter", "default")) or next(iter(configs.values()))
+    recorded = getattr(config, "base_model_name_or_path", None)
+    base = _name_of(str(recorded)) if recorded else base_model_name(model.get_base_model(), trainer.processing_class)
+    adapter = trainer.args.hub_model_id or str(folder if folder is not None else trainer.args.output_dir)
+    kind = getattr(config.peft_type, "value", config.peft_type)
+    return (
+        f"### Adapter\n\nThis folder holds a {kind} adapter, not full weights: base model `{base}`, "
+        f"adapter `{adapter}`.\n\n"
+        "```python\n"
+        "from peft import PeftModel\n"
+        "from transformers import AutoModelForCausalLM\n\n"
+        f'model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained("{base}"), "{adapter}")\n'
+        "```"
+    )
+
+
+def plus_sections(trainer: Any, folder: str | Path | None = None) -> str:
+    """Markdown for the card; empty when there is nothing to report. The monitor's and the validation's numbers are
+    those of the weights being saved: the kept checkpoint's step when `load_best_model_at_end` loaded one."""
     parts = []
+    adapter = adapter_section(trainer, folder)
+    if adapter:
+        parts.append(adapter)
     for name, report in getattr(trainer, "quality_reports", {}).items():
         rows = [("input rows", report.input_rows), ("kept rows", report.kept_rows)]
         rows += [(f"dropped: {reason}", count) for reason, count in sorted(report.dropped.items())]
         parts.append(f"### Data quality ({name} dataset)\n\n" + _table(("", "rows"), rows))
+    kept = kept_step(trainer)
     monitor = getattr(trainer, "repetition_monitor", None)
-    if monitor is not None and monitor.history:
-        last = monitor.history[-1]
-        rows = [(f"rep/{key}", value) for key, value in last.items() if key != "step"]  # the names loggers see
-        parts.append(f"### Repetition monitor (step {int(last['step'])})\n\n" + _table(("metric", "value"), rows))
+    check = _at_or_before(monitor.history, kept) if monitor is not None else None
+    if check is not None:
+        rows = [(f"rep/{key}", value) for key, value in check.items() if key != "step"]  # the names loggers see
+        title = f"### Repetition monitor ({_step_note(check['step'], kept, trainer)})"
+        parts.append(f"{title}\n\n" + _table(("metric", "value"), rows))
     evaluations = [entry for entry in trainer.state.log_history if any("_gen_" in key for key in entry)]
-    if evaluations:
-        last = evaluations[-1]
-        rows = [(key, value) for key, value in sorted(last.items()) if "_gen_" in key]
-        parts.append(
-            f"### Generation validation (step {last.get('step', '?')})\n\n" + _table(("metric", "value"), rows)
-        )
+    evaluation = _at_or_before(evaluations, kept)
+    if evaluation is not None:
+        rows = [(key, value) for key, value in sorted(evaluation.items()) if "_gen_" in key]
+        title = f"### Generation validation ({_step_note(evaluation.get('step', 0), kept, trainer)})"
+        parts.append(f"{title}\n\n" + _table(("metric", "value"), rows))
     if not parts:
         return ""
     return f"\n{SECTION_MARKER}\n## trl-sft-plus\n\n" + "\n\n".join(parts) + "\n"
@@ -75,7 +139,16 @@ def base_model_name(model: Any, processing_class: Any = None) -> str | None:
     return None
 
 
+def portable_name(name_or_path: str) -> str:
+    """A model's name that means the same on another machine: the hub id of an embedded model (by its name or its
+    converted folder), a hub id as it is, else what `base_model_name` says of a folder (its recorded hub id or its own
+    name); never a path of this machine."""
+    return _name_of(name_or_path)
+
+
 def _name_of(name: str) -> str:
+    if name in EMBEDDED_MODELS:
+        return EMBEDDED_MODELS[name].hub_id
     path = Path(name).expanduser()
     if not path.is_dir():
         return name if _HUB_ID.fullmatch(name) else path.name
@@ -126,8 +199,9 @@ def write_model_card(trainer: Any, folder: str | Path) -> None:
 
 
 def append_plus_sections(trainer: Any) -> None:
-    card = Path(trainer.args.output_dir) / "README.md"
-    sections = plus_sections(trainer)
+    folder = Path(trainer.args.output_dir)  # the folder being saved: write_model_card points output_dir there
+    card = folder / "README.md"
+    sections = plus_sections(trainer, folder)
     if not sections or not card.is_file():
         return
     text = card.read_text(encoding="utf-8")
