@@ -1,6 +1,6 @@
 """What both tutorial examples do around `trainer.train()`: answer the tutorial prompts before and after training
 (on every rank, through the trainer's distributed generator), optionally evaluate once before training, and show
-the answers side by side on the main process."""
+the answers side by side on the main process, with `python_pass` for the prompts that come with tests."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from pathlib import Path
 
 from trl_sft_plus import SFTPlusTrainer, models
 from trl_sft_plus.console import print_before_after
-from trl_sft_plus.generation import GenerationSettings
+from trl_sft_plus.generation import Generation, GenerationSettings
 from trl_sft_plus.recipes import cpu_tutorial_config
+from trl_sft_plus.validation.scorers import Sample, python_pass_scorer
 
 
 def parse_args(doc: str, output_dir: str, max_steps: int) -> argparse.Namespace:
@@ -47,6 +48,14 @@ def config(args: argparse.Namespace, **overrides):
     )
 
 
+def python_pass(generation: Generation, tests: Sequence[str]) -> float | None:
+    """Share of `tests` (assert lines) the answer's code passes, run in the sandbox; None for a prompt without tests."""
+    if not tests:
+        return None
+    sample = Sample(generation.user_text, generation.completion, None, generation.finished, "python", tuple(tests))
+    return python_pass_scorer(sample)["python_pass"]
+
+
 def run(
     trainer: SFTPlusTrainer,
     prompts: Sequence[str],
@@ -54,6 +63,7 @@ def run(
     title: str,
     *,
     eval_before: bool = False,
+    tests: Sequence[Sequence[str]] | None = None,
 ) -> None:
     started = time.perf_counter()
     output_dir = Path(trainer.args.output_dir)
@@ -73,6 +83,16 @@ def run(
              "after": a.completion, "after_eos": a.finished}
             for b, a in zip(before, after, strict=True)
         ]  # fmt: skip
+        for answer, b, a, row_tests in zip(answers, before, after, tests or [()] * len(answers), strict=True):
+            if row_tests:
+                answer["before_python_pass"], answer["after_python_pass"] = (
+                    python_pass(b, row_tests),
+                    python_pass(a, row_tests),
+                )
+                print(
+                    f"python_pass before {answer['before_python_pass']:.2f}, after {answer['after_python_pass']:.2f}"
+                    f" ({len(row_tests)} asserts): {b.user_text}"
+                )
         (output_dir / "before_after.json").write_text(json.dumps(answers, indent=2))
         seconds = time.perf_counter() - started
         processes = trainer.accelerator.num_processes
