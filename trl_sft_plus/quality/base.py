@@ -4,10 +4,15 @@ Shaped like datatrove's `BaseFilter`: a filter has a `name` and ONE decision met
 `(bool, detail)`; counting, batching, the report and the dropped-rows file live once in `QualityPipeline`. The
 pipeline turns a drop into the reason `name` (bare `False`) or `name:detail`. A filter may also keep a row with a note,
 `(True, detail)`, which the report counts under `flagged` (used for rows the trainer will truncate).
+
+A filter may also change a kept row (redact a secret or an email address): it calls `row.edit_texts(edit)`, which
+rewrites every turn's text in place for the filters after it, and `row.count_change("pii:email", n)`; the pipeline
+writes the changed row to the kept output and the report counts the changes per kind (`changed`, `changed_rows`).
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
@@ -100,6 +105,62 @@ class SFTRow:
         self.index, self.kind, self.raw, self.messages = index, kind, raw, messages
         self.prompt_text, self.assistant_text = prompt_text, assistant_text
         self.text, self.text_field = text, text_field  # text rows: the value as given, and where it came from
+        self.changes: dict[str, int] = {}  # "filter:kind" -> count of changes made by editing filters
+        self.edited = False
+
+    @property
+    def editable(self) -> bool:
+        """Whether the row's stored fields can be rewritten: not for a row rendered by a `formatting_func` (what
+        trains is computed from the raw row, so an edit of the rendered text could not be written back)."""
+        return self.text_field != "formatting_func"
+
+    def edit_texts(self, edit: Callable[[str], str]) -> bool:
+        """Apply `edit` to the text of every turn (every message's content, typed text parts, ShareGPT `value`, a
+        prompt/completion string, a text row's text) and rebuild the derived views, so later filters see the edited
+        row. The raw fields are copied, never changed in place. Returns whether anything changed."""
+        if not self.editable:
+            raise ValueError(f"Row {self.index}: a row rendered by a formatting_func cannot be edited.")
+        changed = False
+
+        def apply(value: Any) -> Any:
+            nonlocal changed
+            if isinstance(value, str):
+                new = edit(value)
+                changed = changed or new != value
+                return new
+            return value
+
+        raw = dict(self.raw)
+        if self.kind == TEXT:
+            raw[self.text_field] = apply(raw.get(self.text_field))
+        elif self.kind == PROMPT_COMPLETION and not isinstance(raw.get("prompt"), list):
+            raw["prompt"], raw["completion"] = apply(raw.get("prompt")), apply(raw.get("completion"))
+        else:
+            fields = ("prompt", "completion") if self.kind == PROMPT_COMPLETION else (
+                ("messages",) if "messages" in raw else ("conversations",))  # fmt: skip
+            for field in fields:
+                raw[field] = _edit_messages(raw.get(field), apply)
+        if not changed:
+            return False
+        fresh = SFTRow.from_raw(raw, self.index, self.kind, dataset_text_field=self.text_field)
+        changes = self.changes
+        self.__dict__.clear()
+        self.__dict__.update(fresh.__dict__)
+        self.changes, self.edited = changes, True
+        return True
+
+    def count_change(self, kind: str, count: int = 1) -> None:
+        """Count `count` changes of `kind` (`filter:kind`, e.g. `pii:email`) made to this row."""
+        self.changes[kind] = self.changes.get(kind, 0) + count
+
+    def source_values(self) -> dict[str, Any]:
+        """The stored fields the filters read, as they are now (edited or not): what a changed row writes back."""
+        if self.kind == TEXT:
+            return {self.text_field: self.raw.get(self.text_field)}
+        if self.kind == PROMPT_COMPLETION:
+            return {"prompt": self.raw.get("prompt"), "completion": self.raw.get("completion")}
+        field = "messages" if "messages" in self.raw else "conversations"
+        return {field: self.raw.get(field)}
 
     @classmethod
     def from_raw(
@@ -175,6 +236,30 @@ class SFTRow:
         if self.kind == TEXT:
             return self.assistant_text
         return "\n".join(f"{m['role']}: {m['content']}" for m in self.messages)
+
+
+def _edit_messages(messages: Any, apply: Callable[[Any], Any]) -> Any:
+    """A copy of a message list with `apply` run on each text (content string, typed text parts, ShareGPT value)."""
+    if not isinstance(messages, list):
+        return messages
+    edited = []
+    for message in messages:
+        if not isinstance(message, Mapping):
+            edited.append(message)
+            continue
+        message = dict(message)
+        key = "value" if "from" in message and "role" not in message else "content"
+        content = message.get(key)
+        if isinstance(content, list):
+            parts = copy.deepcopy(content)
+            for part in parts:
+                if isinstance(part, dict) and part.get("type", "text") == "text":
+                    part["text"] = apply(part.get("text"))
+            message[key] = parts
+        else:
+            message[key] = apply(content)
+        edited.append(message)
+    return edited
 
 
 def _split_turns(messages: Sequence[Mapping[str, Any]]) -> tuple[str, str]:

@@ -15,6 +15,22 @@ from .base import DatasetFilter, FilterResult, QualityFilter, SFTRow
 # Where a row's reason and note travel: Arrow columns in-process, `Document.metadata` keys under datatrove (whose
 # `BaseFilter` writes a drop's reason to `metadata["filter_reason"]`; the note follows the same spelling).
 REASON_KEY, NOTE_KEY = "filter_reason", "quality_note"
+# A changed row: its changes as `kind=count;kind=count` (CHANGES_KEY) and, in-process, its new fields as JSON
+CHANGES_KEY, EDIT_KEY = "quality_changes", "quality_edit"
+
+
+def format_changes(changes: dict[str, int]) -> str:
+    """`{"pii:email": 2}` as `pii:email=2` (`;`-joined), the form a row's changes travel in (Arrow, metadata)."""
+    return ";".join(f"{kind}={count}" for kind, count in changes.items())
+
+
+def parse_changes(text: str) -> dict[str, int]:
+    """The inverse of `format_changes`."""
+    changes: dict[str, int] = {}
+    for part in text.split(";") if text else ():
+        kind, _, count = part.rpartition("=")
+        changes[kind] = changes.get(kind, 0) + int(count)
+    return changes
 
 
 class InvalidRowError(ValueError):

@@ -7,12 +7,15 @@ Three stages, none of which holds the rows in Python lists:
    cached by `datasets` like any map (rerunning the same filters on the same file reads the cache);
 2. each dataset filter (dedup, IFD) walks its fingerprint column in input order, chunk by chunk, over the rows that
    are still kept, so the first occurrence of a duplicate is the one that stays;
-3. `Dataset.select` keeps the survivors, with the input's columns only.
-What stays in memory per input row is one small integer code; the dedup indexes hold a few keys per kept row.
+3. `Dataset.select` keeps the survivors, with the input's columns only; kept rows that an editing filter changed
+   (a redacted secret or email address) get their new fields back from the map's edit column (`apply_edits`).
+What stays in memory per input row is one small integer code; the dedup indexes hold a few keys per kept row, and
+the edits are held for the changed rows only.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
@@ -28,12 +31,12 @@ from datasets.fingerprint import Hasher
 from .. import __version__
 from ..data_loading import dataset_format
 from .base import CONVERSATIONAL, PROMPT_COMPLETION, TEXT, DatasetFilter, QualityFilter, SFTRow
-from .decision import NOTE_KEY, REASON_KEY, decide, decide_rows
+from .decision import CHANGES_KEY, EDIT_KEY, NOTE_KEY, REASON_KEY, decide, decide_rows, format_changes, parse_changes
 from .report import FilterReport
 
 logger = logging.getLogger(__name__)
 
-CACHE_VERSION = 2  # bump when a filter's decisions (or the map's output columns) change without a parameter change
+CACHE_VERSION = 3  # bump when a filter's decisions (or the map's output columns) change without a parameter change
 _SCAN_CHUNK = 2048  # rows read back from a fingerprint column at a time (about 1 MB of MinHash signatures)
 
 
@@ -86,7 +89,12 @@ class _RowDecider:
                 else:
                     reasons[i] = reason
             pending = still
-        output: dict[str, list] = {REASON_KEY: reasons, NOTE_KEY: notes}
+        changes, edits = [""] * len(rows), [""] * len(rows)
+        for i in pending:  # the kept rows: what editing filters changed in them
+            if rows[i].edited:
+                changes[i] = format_changes(rows[i].changes)
+                edits[i] = json.dumps(rows[i].source_values(), ensure_ascii=False)
+        output: dict[str, list] = {REASON_KEY: reasons, NOTE_KEY: notes, CHANGES_KEY: changes, EDIT_KEY: edits}
         for column, fingerprinter in self.fingerprinters:
             values: list[Any] = [None] * len(rows)
             if pending:
@@ -119,6 +127,7 @@ class QualityPipeline:
         self.dataset_filters = [f for f in filters if isinstance(f, DatasetFilter)]
         self.strict, self.num_proc, self.batch_size = strict, num_proc, batch_size
         self.min_rows_per_process = min_rows_per_process
+        self.edits: dict[int, dict[str, Any]] = {}  # the last run's changed kept rows: {input index: new fields}
 
     @property
     def filter_names(self) -> list[str]:
@@ -147,15 +156,25 @@ class QualityPipeline:
             self._run_dataset_filter(position, dataset_filter, decided, view, codes, labels, kind, dataset_text_field,
                                      formatting_func)  # fmt: skip
         report = _build_report(codes, labels, decided.data.column(NOTE_KEY), self.filter_names)
-        report.seconds = time.perf_counter() - started
+        self.edits = _kept_edits(decided, codes)
+        report.changed_rows = sorted(self.edits)
+        report.changed = _count_changes(decided, report.changed_rows)
+        report.check()
         kept_indices = np.flatnonzero(codes == 0)
         kept = dataset if len(kept_indices) == len(dataset) else dataset.select(kept_indices)
+        kept = apply_edits(kept, kept_indices, self.edits)
+        report.seconds = time.perf_counter() - started
         return kept, report
 
     def _decide_rows(self, view: Dataset, kind: str, text_field: str, formatting_func: Callable | None) -> Dataset:
         fingerprinters = [(_fingerprint_column(k), f) for k, f in enumerate(self.dataset_filters) if f.parallel]
         features = Features(
-            {REASON_KEY: Value("string"), NOTE_KEY: Value("string")}
+            {
+                REASON_KEY: Value("string"),
+                NOTE_KEY: Value("string"),
+                CHANGES_KEY: Value("string"),
+                EDIT_KEY: Value("string"),
+            }  # fmt: skip
             | {column: Value(f.fingerprint_dtype) for column, f in fingerprinters}
         )
         num_proc = min(self.num_proc or 1, len(view) // max(self.min_rows_per_process, 1))
@@ -237,6 +256,47 @@ class QualityPipeline:
             desc=f"Quality filter {dataset_filter.name}",
         )
         return scored.data.column("fp")
+
+
+def _kept_edits(decided: Dataset, codes: np.ndarray) -> dict[int, dict[str, Any]]:
+    """`{input index: new fields}` for the kept rows an editing filter changed (read from Arrow, changed rows only)."""
+    column = decided.data.column(EDIT_KEY)
+    changed = np.flatnonzero(pc.not_equal(column, "").to_numpy(zero_copy_only=False) & (codes == 0))
+    return {int(i): json.loads(text) for i, text in zip(changed, _scan(column, changed), strict=True)}
+
+
+def _count_changes(decided: Dataset, changed_rows: Sequence[int]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for text in _scan(decided.data.column(CHANGES_KEY), np.asarray(changed_rows, dtype=np.int64)):
+        for kind, count in parse_changes(text).items():
+            counts[kind] = counts.get(kind, 0) + count
+    return counts
+
+
+def apply_edits(kept: Dataset, kept_indices: np.ndarray, edits: dict[int, dict[str, Any]]) -> Dataset:
+    """`kept` (the rows at input positions `kept_indices`, in order) with the changed rows' fields replaced by
+    `edits` (`{input index: {column: value}}`). The other columns and rows are untouched."""
+    if not edits:
+        return kept
+    by_position = {int(np.searchsorted(kept_indices, index)): values for index, values in edits.items()}
+    columns = sorted({column for values in edits.values() for column in values})
+
+    def replace(batch: dict[str, list], positions: Sequence[int]) -> dict[str, list]:
+        for j, position in enumerate(positions):
+            values = by_position.get(int(position))
+            if values is not None:
+                for column in columns:
+                    batch[column][j] = values[column]
+        return {column: batch[column] for column in columns}
+
+    return kept.map(
+        replace,
+        batched=True,
+        with_indices=True,
+        features=kept.features,
+        new_fingerprint=Hasher.hash((kept._fingerprint, sorted(edits.items(), key=lambda item: item[0]))),
+        desc="Quality edits",
+    )
 
 
 def _cache_key(view: Dataset, decider: _RowDecider) -> str | None:

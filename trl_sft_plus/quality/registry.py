@@ -11,26 +11,41 @@ from typing import Any
 from .base import DatasetFilter, QualityFilter
 from .filters import (
     CodeFilter,
+    CutoffFilter,
     ExactDedupFilter,
     HygieneFilter,
     IFDFilter,
+    LanguageMismatchFilter,
     LengthFilter,
     NearDedupFilter,
+    PIIFilter,
+    RefusalFilter,
     RepetitionFilter,
+    SecretsFilter,
     StructureFilter,
+    TemplateTokenFilter,
+    WebResidueFilter,
 )
 
 logger = logging.getLogger(__name__)
 
-# Pipeline order is list order: cheap structural checks first, so later filters only see well-formed rows.
+# Pipeline order is list order: cheap structural checks first, so later filters only see well-formed rows; the
+# editing filters (secrets, pii) before the length filter and dedup, which then see the redacted text.
 FILTERS: dict[str, type] = {
     cls.name: cls
     for cls in (
         StructureFilter,
         HygieneFilter,
+        TemplateTokenFilter,
+        SecretsFilter,
+        PIIFilter,
         LengthFilter,
         RepetitionFilter,
         CodeFilter,
+        RefusalFilter,
+        WebResidueFilter,
+        CutoffFilter,
+        LanguageMismatchFilter,
         ExactDedupFilter,
         NearDedupFilter,
         IFDFilter,

@@ -22,6 +22,9 @@ class FilterReport:
     `dropped` maps each reason (`filter` or `filter:detail`) to its count; `dropped_rows` lists every dropped row as
     `{"index", "reason"}`, with `index` the 0-based row number in the input; `flagged` counts kept rows that carry a
     note (e.g. `length:truncated`: kept, and the trainer will truncate them); `filters` names the filters that ran.
+    `changed` counts the changes editing filters made to kept rows, per kind (`pii:email`: 3 addresses redacted),
+    and `changed_rows` lists the 0-based input index of every kept row that was changed (its kept text differs from
+    the input).
     """
 
     input_rows: int
@@ -31,6 +34,8 @@ class FilterReport:
     flagged: dict[str, int] = field(default_factory=dict)
     filters: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    changed: dict[str, int] = field(default_factory=dict)
+    changed_rows: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.check()
@@ -49,6 +54,11 @@ class FilterReport:
         if len(self.dropped_rows) != self.dropped_count:
             raise ReportInvariantError(
                 f"Filter report lists {len(self.dropped_rows)} dropped rows but counts {self.dropped_count}."
+            )
+        if len(self.changed_rows) > self.kept_rows or bool(self.changed_rows) != bool(self.changed):
+            raise ReportInvariantError(
+                f"Filter report lists {len(self.changed_rows)} changed rows for {self.kept_rows} kept rows and "
+                f"{sum(self.changed.values())} changes."
             )
 
     def kept_fraction(self) -> float:
@@ -82,6 +92,9 @@ class FilterReport:
         }
         metrics.update({f"{prefix}/dropped/{reason}": float(count) for reason, count in self.dropped.items()})
         metrics.update({f"{prefix}/flagged/{reason}": float(count) for reason, count in self.flagged.items()})
+        if self.changed_rows:
+            metrics[f"{prefix}/changed_rows"] = float(len(self.changed_rows))
+            metrics.update({f"{prefix}/changed/{kind}": float(count) for kind, count in self.changed.items()})
         return metrics
 
     def table(self, title: str = "Data quality filtering") -> Table:
@@ -96,6 +109,11 @@ class FilterReport:
             table.add_row(f"dropped: {reason}", str(count), f"{100 * count / total:.1f}%", style="red")
         for reason, count in sorted(self.flagged.items()):
             table.add_row(f"kept, flagged: {reason}", str(count), f"{100 * count / total:.1f}%", style="yellow")
+        if self.changed_rows:
+            share = f"{100 * len(self.changed_rows) / total:.1f}%"
+            table.add_row("kept, changed", str(len(self.changed_rows)), share, style="cyan")
+        for kind, count in sorted(self.changed.items()):
+            table.add_row(f"  changes: {kind}", str(count), "", style="cyan")
         return table
 
     def print_table(self, console: Console | None = None, title: str = "Data quality filtering") -> None:

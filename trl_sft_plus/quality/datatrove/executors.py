@@ -22,7 +22,7 @@ from datatrove.executor.base import PipelineExecutor
 
 from ...data_loading import load_rows
 from ..base import DatasetFilter, QualityFilter
-from ..decision import NOTE_KEY, REASON_KEY
+from ..decision import CHANGES_KEY, NOTE_KEY, REASON_KEY, parse_changes
 from ..pipeline import row_kind, source_columns
 from ..report import FilterReport, write_dropped_rows
 from .settings import ExecutorSettings, ExecutorUnavailableError, check_executor_available, local_start_method
@@ -149,17 +149,22 @@ def collect(plan: Plan, input_rows: int, output: str | Path) -> FilterReport:
     from the exclusion writers' files, by index. `FilterReport` checks that kept + dropped == input."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    kept, flagged = 0, Counter()
+    kept, flagged, changed, changed_rows = 0, Counter(), Counter(), []
     with output.open("w", encoding="utf-8") as out:
         for rank in range(plan.tasks):
             path = plan.kept_folder / shard_file(rank)
             for doc in _documents(path) if path.exists() else ():
                 out.write(doc["text"] + "\n")
                 kept += 1
-                if note := doc.get("metadata", {}).get(NOTE_KEY):
+                metadata = doc.get("metadata", {})
+                if note := metadata.get(NOTE_KEY):
                     flagged[note] += 1
+                if changes := metadata.get(CHANGES_KEY):
+                    changed.update(parse_changes(changes))
+                    changed_rows.append(int(metadata[INDEX]))
     files = [(path, reason) for folder, reason in plan.dropped_folders.items() for path in folder.glob("*.jsonl")]
     dropped_rows = sorted((entry for path, reason in files for entry in _dropped_entries(path, reason)),
                           key=lambda entry: entry["index"])  # fmt: skip
     counts = Counter(entry["reason"] for entry in dropped_rows)
-    return FilterReport(input_rows, kept, dict(counts), dropped_rows, dict(flagged), plan.filter_names)
+    return FilterReport(input_rows, kept, dict(counts), dropped_rows, dict(flagged), plan.filter_names,
+                        changed=dict(changed), changed_rows=sorted(changed_rows))  # fmt: skip

@@ -7,7 +7,9 @@
 - `SFTQualityFilter`: one per-row `QualityFilter` as a datatrove `BaseFilter`, so every filter keeps datatrove's
   stats (total, forwarded, dropped, `dropped_<reason>`) and writes its dropped rows, with the reason in
   `metadata["filter_reason"]`, to its own exclusion writer. Rows are decided by `decision.decide_rows`, as
-  in-process; a kept row's note (`length:truncated`) goes to `metadata["quality_note"]`.
+  in-process; a kept row's note (`length:truncated`) goes to `metadata["quality_note"]`. A filter that changes a
+  kept row (redacting a secret or an email address) rewrites the document's `text` with the new fields and adds
+  its changes to `metadata["quality_changes"]` (`pii:email=2;...`), so the writer writes the changed row.
 - `exact_dedup_config`: our `ExactDedupFilter` as datatrove's three `ExactDedup*` stages. The content hashed is our
   own fingerprint (normalized conversation, xxh3), and the priority of a document is `65535 - shard`: datatrove keeps
   the highest priority, then the lowest position within a task, so with contiguous slices the copy it keeps is the
@@ -42,7 +44,7 @@ from datatrove.utils.hashing import HashConfig
 
 from ...data_loading import load_rows
 from ..base import QualityFilter, SFTRow
-from ..decision import NOTE_KEY, decide_rows
+from ..decision import CHANGES_KEY, NOTE_KEY, decide_rows, format_changes, parse_changes
 from ..filters.dedup import ExactDedupFilter, NearDedupFilter, shingle_hashes
 from .settings import MAX_SHARDS
 
@@ -79,6 +81,13 @@ class RowViews:
         if len(self._cache) > self.size:
             self._cache.popitem(last=False)
         return view
+
+    def update(self, doc: Document, view: SFTRow) -> None:
+        """Write an edited view back: the document's row with the view's fields, cached under the new text."""
+        row = json.loads(doc.text)
+        row.update(view.source_values())
+        doc.text = json.dumps(row, ensure_ascii=False, default=str)
+        self._cache[doc.id] = (doc.text, view)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_cache": OrderedDict()}
@@ -165,11 +174,22 @@ class SFTQualityFilter(BaseFilter):
         return self.filter_batch([doc])[0]
 
     def filter_batch(self, batch: list[Document]) -> list[bool | tuple[bool, str]]:
-        verdicts = decide_rows(self.quality_filter, [self.views.row(doc) for doc in batch], self.strict)
-        for doc, (keep, reason) in zip(batch, verdicts, strict=True):
+        views = [self.views.row(doc) for doc in batch]
+        before = [dict(view.changes) for view in views]
+        verdicts = decide_rows(self.quality_filter, views, self.strict)
+        for doc, view, changes, (keep, reason) in zip(batch, views, before, verdicts, strict=True):
             if keep and reason:
                 doc.metadata.setdefault(NOTE_KEY, reason)  # the first note wins, as in-process
                 self.stat_update(f"flagged_{reason}")
+            if keep and view.changes != changes:  # this step changed the row
+                made = {kind: count - changes.get(kind, 0) for kind, count in view.changes.items()}
+                total = parse_changes(doc.metadata.get(CHANGES_KEY, ""))
+                for kind, count in made.items():
+                    if count:
+                        total[kind] = total.get(kind, 0) + count
+                        self.stat_update(f"changed_{kind}", value=count)
+                doc.metadata[CHANGES_KEY] = format_changes(total)
+                self.views.update(doc, view)
         return [True if keep else (False, reason) for keep, reason in verdicts]
 
 
