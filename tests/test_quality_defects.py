@@ -20,6 +20,7 @@ from trl_sft_plus.quality.filters import (
     TemplateTokenFilter,
     WebResidueFilter,
 )
+from trl_sft_plus.quality.filters.pii import PLACEHOLDERS
 
 DIRTY = Path(__file__).parent / "data" / "dirty_sft.jsonl"
 ROWS = [json.loads(line) for line in DIRTY.read_text(encoding="utf-8").splitlines()]
@@ -43,8 +44,10 @@ def dirty_run():
 
 
 def test_the_new_filters_are_on_by_default_in_pipeline_order():
-    assert DEFAULT_FILTERS == ["structure", "hygiene", "template_tokens", "secrets", "pii", "length", "repetition",
-                               "code", "refusal", "web_residue", "cutoff", "language", "exact_dedup", "near_dedup"]  # fmt: skip
+    assert DEFAULT_FILTERS == [
+        "structure", "hygiene", "template_tokens", "secrets", "pii", "length", "repetition", "code", "refusal",
+        "web_residue", "cutoff", "language", "exact_dedup", "near_dedup",
+    ]  # fmt: skip
 
 
 def test_the_dirty_set_has_several_rows_of_each_defect_and_near_misses():
@@ -75,9 +78,7 @@ def test_each_planted_row_gets_its_expected_fate(dirty_run, position):
         for value in row["gone"].split("|"):
             assert value not in text
         for kind in expect[len("redact:") :].split(","):
-            placeholder = {"email": "<EMAIL>", "phone": "<PHONE>", "credit_card": "<CARD>",
-                           "national_id": "<NATIONAL_ID>", "ip_address": "<IP_ADDRESS>"}[kind.split(":")[1]]  # fmt: skip
-            assert placeholder in text
+            assert PLACEHOLDERS[kind.split(":")[1]] in text
 
 
 def test_redactions_are_counted_per_kind_and_the_input_is_untouched(dirty_run):
@@ -94,8 +95,8 @@ def test_redactions_are_counted_per_kind_and_the_input_is_untouched(dirty_run):
 
 
 def test_an_old_report_without_change_counts_still_loads():
-    old = {"input_rows": 2, "kept_rows": 1, "dropped": {"structure:no_messages": 1},
-           "dropped_rows": [{"index": 0, "reason": "structure:no_messages"}], "flagged": {}, "filters": ["structure"]}  # fmt: skip
+    old = {"input_rows": 2, "kept_rows": 1, "dropped": {"structure:no_messages": 1}, "flagged": {},
+           "dropped_rows": [{"index": 0, "reason": "structure:no_messages"}], "filters": ["structure"]}  # fmt: skip
     assert FilterReport.from_dict(old).changed == {}
 
 
@@ -248,3 +249,21 @@ def test_the_shipped_stdlib_rows_the_new_filters_touch_are_the_explained_ones():
     kept, report = QualityPipeline(build_filters(NEW_FILTERS, tokenizer=load_tokenizer())).run(dataset)
     assert report.dropped_rows == [{"index": 4517, "reason": "template_tokens:<filename>"}]
     assert report.changed == {"pii:ip_address": 1, "pii:email": 2} and report.changed_rows == [2, 1331, 1479]
+
+
+def test_quoted_phrases_and_quoted_prompt_material_are_mentions():
+    quoted = chat(
+        "What does a chatbot say when it refuses?", 'It often starts with "As an AI language model, I cannot".'
+    )
+    assert RefusalFilter().filter(quoted) is True
+    english = "It means 'that is life', said about something disappointing that nobody can change."
+    assert LanguageMismatchFilter().filter(chat("Explain the phrase 'c'est la vie'.", english)) is True
+
+
+def test_share_and_tag_lines_are_residue():
+    answer = (
+        "Steep the grounds overnight in cold water, then strain.\n\nPrint | Email | Share\nTags: coffee, tea, milk"
+    )
+    assert WebResidueFilter().filter(chat("How do I make cold brew?", answer)) == (False, "share_buttons")
+    tags = "Steep the grounds overnight in cold water, then strain.\n\nTags: coffee, cold brew, summer drinks"
+    assert WebResidueFilter().filter(chat("How do I make cold brew?", tags)) == (False, "navigation")

@@ -18,9 +18,11 @@ TERMINAL = set(
 )
 _LIST_LINE = re.compile(r"^\s*(?:[-*+\u2022\u2013>|#]|\d+[.)]|[a-zA-Z][.)]\s)")
 # Words after which an English sentence cannot end
-DANGLING_WORDS = frozenset("a an the and or but nor of to in on at by for with from into onto than that which who whose "
-                           "whom because so if as is are was were be been being has have had will would can could "
-                           "should may might must this these those their its our your my his her such like".split())  # fmt: skip
+DANGLING_WORDS = frozenset(
+    "a an the and or but nor of to in on at by for with from into onto than that which who whose whom because so if "
+    "as is are was were be been being has have had will would can could should may might must this these those "
+    "their its our your my his her such like".split()
+)
 
 
 class CutoffFilter(QualityFilter):

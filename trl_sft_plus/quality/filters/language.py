@@ -18,8 +18,10 @@ from ..base import TEXT, FilterResult, QualityFilter, SFTRow
 
 # The languages the identifier chooses among: the widely written ones. Restricting the set keeps a short English
 # answer from being called Nigerian Pidgin or Volapük (the full model has 140 labels).
-LANGUAGES = ("af ar bg bn ca cs cy da de el en es et fa fi fr ga gu he hi hr hu id it ja kn ko lt lv mk ml mr ms no ne "
-             "nl pa pl pt ro ru sk sl sq sr sv sw ta te th tl tr uk ur vi zh").split()  # fmt: skip
+LANGUAGES = (
+    "af ar bg bn ca cs cy da de el en es et fa fi fr ga gu he hi hr hu id it ja kn ko lt lv mk ml mr ms no ne nl pa "
+    "pl pt ro ru sk sl sq sr sv sw ta te th tl tr uk ur vi zh"
+).split()
 # Languages that an identifier confuses on a paragraph, and that readers of one mostly read: not a mismatch
 SAME_GROUPS = ({"no", "da", "sv"}, {"ms", "id"}, {"sr", "hr", "mk", "bg"}, {"cs", "sk"}, {"hi", "mr", "ne"},
                {"es", "ca", "pt"})  # fmt: skip
@@ -40,6 +42,9 @@ ENGLISH_WORDS = frozenset("the a an and or of to in on at for with is are was we
                           "your i we they he she his her its our their my me what which who how why when where do "
                           "does did can could will would should not no yes as by from about into than then there "
                           "here have has had if so but all some any one".split())  # fmt: skip
+# Quoted material in a prompt ("Explain 'c'est la vie'", "Summarise: \"...\"") is what the request is about, not the
+# language it is asked in
+_QUOTED = re.compile(r"\"[^\"]{2,}\"|\u201c[^\u201d]{2,}\u201d|\u00ab[^\u00bb]{2,}\u00bb|(?<!\w)'[^\n]{2,}?'(?!\w)")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
@@ -71,6 +76,7 @@ class LanguageMismatchFilter(QualityFilter):
     English (most rows) cost two word splits. Otherwise py3langid identifies the side from its first `max_chars`
     characters.
 
+    Quoted material in the prompt ("Explain 'c'est la vie'") is left out before the prompt's language is told.
     Skipped (kept): prompts asking for a translation or naming a language ("in French", "translate", "what does
     ... mean in"); answers with fewer than `min_words` words or `min_letters` letters of prose (code removed) and
     prompts with fewer than `min_prompt_words` / `min_prompt_letters` (too short to tell; prompts are short, so
@@ -102,6 +108,7 @@ class LanguageMismatchFilter(QualityFilter):
         prompt = strip_code_blocks(row.prompt_text) if "```" in row.prompt_text else row.prompt_text
         if LANGUAGE_REQUEST.search(prompt):
             return True
+        prompt = _QUOTED.sub(" ", prompt)
         answer = row.prose[: self.max_chars]
         answer_words = _WORD.findall(answer)
         if not self._enough(answer, answer_words, self.min_words, self.min_letters):

@@ -43,6 +43,14 @@ def _compile(patterns: Mapping[str, str] | Sequence[str], what: str) -> list[tup
     return compiled
 
 
+_OPENING_QUOTES = "\"'\u201c\u2018\u00ab`"
+
+
+def _quoted(text: str, start: int) -> bool:
+    """The phrase at `start` opens a quotation (`"As an AI language model, ..."`): it is mentioned, not said."""
+    return start > 0 and text[start - 1] in _OPENING_QUOTES
+
+
 class RefusalFilter(QualityFilter):
     """Drops rows whose assistant turns carry refusal or assistant boilerplate (reason `refusal:<id>`, the id of the
     matching pattern, e.g. `refusal:as_an_ai`, `refusal:knowledge_cutoff`).
@@ -50,8 +58,9 @@ class RefusalFilter(QualityFilter):
     The patterns come from `patterns_file` (default: the shipped `data/refusal_patterns.json`); `patterns` replaces
     its boilerplate patterns, `extra_patterns` adds to them (both `{id: regex}`), matched case-insensitively. A row
     whose user turns match one of the file's `unsafe_request` patterns (or `unsafe_request_patterns`) keeps its
-    refusal: refusing to help build a weapon is the answer to teach. A phrase that the user's turns also hold (a story
-    quoting it, a question about it) does not count. Text rows are checked as a whole.
+    refusal: refusing to help build a weapon is the answer to teach. A phrase that opens a quotation, or that the
+    user's turns also hold (a story quoting it, a question about it), is mentioned, not said, and does not count.
+    Text rows are checked as a whole.
     """
 
     name = "refusal"
@@ -77,7 +86,8 @@ class RefusalFilter(QualityFilter):
     def filter(self, row: SFTRow) -> FilterResult:
         answer = row.assistant_text
         for key, pattern in self._boilerplate:
-            if pattern.search(answer):
+            match = next((m for m in pattern.finditer(answer) if not _quoted(answer, m.start())), None)
+            if match:
                 if row.kind != TEXT and pattern.search(row.prompt_text):
                     continue  # the user quoted the phrase (a story, a question about it): the answer may too
                 if row.kind != TEXT and any(p.search(row.prompt_text) for _, p in self._unsafe):

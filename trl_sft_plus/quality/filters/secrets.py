@@ -47,7 +47,8 @@ EXTRA_RULES: tuple[tuple[str, str, int], ...] = (
 # left out of the scan, which makes the common row (no trigger at all) about one `str.lower` and a few `in` checks.
 # Kinds not listed (Discord, Twilio) always run.
 TRIGGERS = {
-    "aws_access_key": ("a3t", "abia", "acca", "akia", "asia", "aws"), "azure_storage_account_access_key": ("accountkey=",),
+    "aws_access_key": ("a3t", "abia", "acca", "akia", "asia", "aws"),
+    "azure_storage_account_access_key": ("accountkey=",),
     "basic_auth_credentials": ("://",), "github_token": ("gh", "github_pat_"), "gitlab_token": ("gl", "gr1348941"),
     "json_web_token": ("eyj",), "mailchimp_access_key": ("-us",), "npm_tokens": ("_authtoken",),
     "openai_token": ("t3blbkfj",), "pypi_token": ("pypi-",), "sendgrid_api_key": ("sg.",),

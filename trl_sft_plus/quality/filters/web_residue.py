@@ -15,8 +15,11 @@ from ..base import FilterResult, QualityFilter, SFTRow
 PAGE_TAGS = re.compile(r"<(?:script|style|iframe|noscript|html|head|body|nav|footer|header|meta|link|form|!doctype)\b",
                        re.I)  # fmt: skip
 # Any other HTML element, opening or closing
-ANY_TAG = re.compile(r"</?(?:div|span|p|a|br|img|ul|ol|li|table|tr|td|th|h[1-6]|strong|em|b|i|section|article|"
-                     r"aside|button|input|label|svg|path|figure|figcaption|small|sup|sub|hr)\b[^<>]{0,300}>", re.I)  # fmt: skip
+ANY_TAG = re.compile(
+    r"</?(?:div|span|p|a|br|img|ul|ol|li|table|tr|td|th|h[1-6]|strong|em|b|i|section|article|aside|button|input|label|"
+    r"svg|path|figure|figcaption|small|sup|sub|hr)\b[^<>]{0,300}>",
+    re.I,
+)
 ENTITY = re.compile(r"&(?:nbsp|amp|lt|gt|quot|#\d{2,5}|#x[0-9a-f]{2,4}|rsquo|lsquo|ldquo|rdquo|mdash|ndash|copy);",
                     re.I)  # fmt: skip
 # Line-level residue: the line is short and is nothing but the banner, the menu or the footer
@@ -31,14 +34,22 @@ LINE_RULES: tuple[tuple[str, re.Pattern], ...] = (
                                  r"^(?:facebook|twitter|x|linkedin|pinterest|reddit|whatsapp|email)"
                                  r"(?:\s*[|\u2022\u00b7/,]\s*(?:facebook|twitter|x|linkedin|pinterest|reddit|whatsapp|"
                                  r"email|print)){2,}\s*$", re.I)),
+    ("share_buttons", re.compile(r"^(?:print|email|e-mail|share|tweet|pin|save|like|facebook|twitter|linkedin)"
+                                 r"(?:\s*[|\u2022\u00b7/,]\s*(?:print|email|e-mail|share|tweet|pin|save|like|facebook|"
+                                 r"twitter|linkedin|whatsapp|reddit)){2,}\s*$", re.I)),
+    ("navigation", re.compile(r"^(?:tags|filed under|categories|posted in)\s*:\s*\w[\w -]*(?:,\s*\w[\w -]*){2,}$",
+                              re.I)),
     ("navigation", re.compile(r"\b(?:skip to (?:main )?content|back to top|toggle navigation|main menu|"
                               r"subscribe to our newsletter|sign up for our newsletter|leave a (?:comment|reply)|"
                               r"related posts|read more\s*[\u00bb>\u2192]|previous post|next post)\b", re.I)),
 )  # fmt: skip
 # Words one of the line rules or a menu needs: prose without any of them skips the line loop
-LINE_HINT = re.compile(r"cookie|copyright|\u00a9|\(c\)|rights reserved|share|tweet|pin it|follow us|like us|skip to|"
-                       r"back to top|toggle|menu|newsletter|leave a|related posts|read more|previous post|next post|"
-                       r"facebook|twitter|linkedin|home", re.I)  # fmt: skip
+LINE_HINT = re.compile(
+    r"cookie|copyright|\u00a9|\(c\)|rights reserved|share|tweet|pin it|follow us|like us|skip to|back to top|toggle|"
+    r"menu|newsletter|leave a|related posts|read more|previous post|next post|facebook|twitter|linkedin|home|print|"
+    r"tags|filed under|categories|posted in",
+    re.I,
+)
 NAV_WORDS = frozenset("home about about-us contact blog login log-in sign-in sign-up register shop cart faq careers "
                       "search menu privacy terms sitemap news products services support".split())  # fmt: skip
 _NAV_SPLIT = re.compile(r"\s*[|\u2022\u00b7\u203a\u00bb/]\s*")
