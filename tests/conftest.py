@@ -114,8 +114,7 @@ def plain_config(output_dir, **overrides):
         repetition_monitor=False,
         eos_preflight=False,
         generation_validation=False,
-        full_logits_loss=False,  # TRL's fused LM head and TRL's sampler, as in trl.SFTTrainer
-        train_sampling_strategy="random",
+        full_logits_loss=False,  # TRL's fused LM head, as in trl.SFTTrainer
     )
     values.update(overrides)
     return SFTPlusConfig(**values)
@@ -127,7 +126,7 @@ def oracle_drafts(monkeypatch, answers: dict[tuple[int, ...], list[int]]) -> Non
     counts every pass, from none to the whole draft, EOS included, which real lookup on random models rarely does."""
     import random
 
-    from trl_sft_plus import decoding
+    from trl_sft_plus.generation import continuous as decoding
 
     class Oracle(decoding.PromptLookup):
         def __init__(self, ids, max_ngram):

@@ -1,4 +1,5 @@
-"""An unset `train_sampling_strategy` groups rows by length on a CPU; a set one is TRL's, whatever the device."""
+"""The sampler is TRL's unless the user names another: `group_by_length` is suggested in the log on a CPU, never
+chosen (it changes which rows share a step, so the weights would differ from TRL's)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from torch.utils.data import RandomSampler, SequentialSampler
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from trl_sft_plus import SFTPlusTrainer
-from trl_sft_plus.batching import auto_sampling_strategy
+from trl_sft_plus.batching import length_grouping_helps
 from trl_sft_plus.testing import tiny_llama
 
 from .conftest import chat_rows, plain_config
@@ -24,7 +25,8 @@ def _rows(n: int = 64) -> list[dict]:
 
 
 def _trainer(tokenizer, tmp_path, strategy):
-    args = plain_config(tmp_path, train_sampling_strategy=strategy)
+    """`strategy=None`: the field left at its default."""
+    args = plain_config(tmp_path) if strategy is None else plain_config(tmp_path, train_sampling_strategy=strategy)
     return SFTPlusTrainer(
         model=tiny_llama(tokenizer), args=args, train_dataset=Dataset.from_list(_rows()), processing_class=tokenizer
     )
@@ -32,35 +34,41 @@ def _trainer(tokenizer, tmp_path, strategy):
 
 @pytest.mark.parametrize(
     "strategy, sampler",
-    [(None, LengthGroupedSampler), ("random", RandomSampler), ("sequential", SequentialSampler)],
-)
-def test_sampler_on_cpu(strategy, sampler, tokenizer, tmp_path):
-    trainer = _trainer(tokenizer, tmp_path, strategy)
+    [(None, RandomSampler), ("random", RandomSampler), ("group_by_length", LengthGroupedSampler),
+     ("sequential", SequentialSampler)],
+)  # fmt: skip
+def test_sampler_is_trls_unless_named(strategy, sampler, tokenizer, tmp_path, caplog):
+    with caplog.at_level("WARNING"):
+        trainer = _trainer(tokenizer, tmp_path, strategy)
     assert type(trainer._get_train_sampler()) is sampler
-    assert trainer.args.train_sampling_strategy == strategy  # an unset value stays unset
+    assert trainer.args.train_sampling_strategy == (strategy or "random")
+    # the default run on a CPU is told what it could set; a run that chose its sampler is not
+    assert ("train_sampling_strategy='group_by_length'" in caplog.text) is (strategy in (None, "random"))
 
 
-def test_unset_strategy_pads_less_than_random(tokenizer, tmp_path):
-    """The point of grouping: the padded positions of one epoch go down, the rows seen stay the same."""
+def test_length_grouping_pads_less_than_random(tokenizer, tmp_path):
+    """The point of the suggestion: the padded positions of one epoch go down, the rows seen stay the same."""
     padded, rows = {}, {}
-    for strategy in (None, "random"):
+    for strategy in ("group_by_length", "random"):
         trainer = _trainer(tokenizer, tmp_path / str(strategy), strategy)
         torch.manual_seed(0)
         batches = list(trainer.get_train_dataloader())
         padded[strategy] = sum(b["attention_mask"].numel() - int(b["attention_mask"].sum()) for b in batches)
         rows[strategy] = sorted(tuple(ids[mask.bool()].tolist()) for b in batches for ids, mask in
                                 zip(b["input_ids"], b["attention_mask"], strict=True))  # fmt: skip
-    assert rows[None] == rows["random"]
-    assert padded[None] < padded["random"] / 2, padded
+    assert rows["group_by_length"] == rows["random"]
+    assert padded["group_by_length"] < padded["random"] / 2, padded
 
 
-def test_auto_strategy_needs_a_cpu_and_known_lengths():
+def test_suggestion_needs_a_cpu_known_lengths_and_trls_order():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
     tokenized = Dataset.from_dict({"input_ids": [[1, 2], [3]]})
-    assert auto_sampling_strategy(torch.device("cpu"), tokenized) == "group_by_length"
-    assert auto_sampling_strategy(torch.device("cuda"), tokenized) == "random"
+    assert length_grouping_helps(cpu, tokenized, "random") is True
+    assert length_grouping_helps(cuda, tokenized, "random") is False
+    assert length_grouping_helps(cpu, tokenized, "sequential") is False  # the user chose an order
     lengths_only = Dataset.from_dict({"pixels": [[0.0]], "length": [4]})
-    assert auto_sampling_strategy(torch.device("cpu"), lengths_only) == "group_by_length"
+    assert length_grouping_helps(cpu, lengths_only, "random") is True
     # rows a collator tokenizes (vision datasets) have no lengths for the sampler, streamed rows no sampler at all
-    assert auto_sampling_strategy(torch.device("cpu"), Dataset.from_dict({"messages": ["hi"]})) == "random"
+    assert length_grouping_helps(cpu, Dataset.from_dict({"messages": ["hi"]}), "random") is False
     streamed = IterableDataset.from_generator(lambda: iter([{"input_ids": [1]}]))
-    assert auto_sampling_strategy(torch.device("cpu"), streamed) == "random"
+    assert length_grouping_helps(cpu, streamed, "random") is False

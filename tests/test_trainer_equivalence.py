@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 
+import pytest
 import torch
 import trl
 
@@ -133,3 +134,55 @@ def test_processes_launched_without_an_accelerator_train_as_one_group(caplog, mo
     assert "the 2 launched processes train as one gloo group" in caplog.text
     assert resolved(accelerator=True, world_size="2") is False  # a GPU machine keeps TRL's choice
     assert resolved(accelerator=False, world_size="1") is False
+
+
+def _state_and_losses(trainer):
+    trainer.train()
+    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    return {k: v.detach().clone() for k, v in trainer.model.state_dict().items()}, losses
+
+
+def test_default_settings_train_on_what_trl_trains_on(tokenizer, tmp_path):
+    """The drop-in contract: with our defaults (filters, monitor, EOS preflight, the CPU's full-logits loss, TRL's
+    sampler) the weights are TRL's up to float rounding; `full_logits_loss=False` makes them bit-identical. A default
+    that changed which rows a step sees, or their order, would fail here (group-by-length did: 4.8e-3)."""
+    from datasets import Dataset
+
+    topics = ["rivers", "stars", "bread", "maps", "rain", "trains", "owls", "salt"]
+    verbs = ["carve", "guide", "feed", "fold", "cool", "link", "hunt", "keep"]
+    rows = [  # distinct enough for every default filter (near-duplicate detection included)
+        {"messages": [
+            {"role": "user", "content": f"Why do {t} matter to people living near the {i}th valley?"},
+            {"role": "assistant", "content": f"{t.capitalize()} {verbs[(i * 3) % 8]} {' '.join(topics[: 1 + i % 7])}."},
+        ]}
+        for i, t in enumerate(topics * 2)
+    ]  # fmt: skip
+    dataset = Dataset.from_list(rows)
+    common = dict(
+        max_steps=4, per_device_train_batch_size=4, learning_rate=1e-3, logging_steps=1, report_to="none",
+        save_strategy="no", bf16=False, gradient_checkpointing=False, max_length=64, seed=0, disable_tqdm=True,
+        use_cpu=True,
+    )  # fmt: skip
+    theirs = trl.SFTTrainer(
+        model=tiny_llama(tokenizer), args=trl.SFTConfig(output_dir=str(tmp_path / "trl"), **common),
+        train_dataset=dataset, processing_class=tokenizer,
+    )  # fmt: skip
+    trl_weights, trl_losses = _state_and_losses(theirs)
+    for full_logits_loss in (None, False):
+        ours = SFTPlusTrainer(
+            model=tiny_llama(tokenizer),
+            args=SFTPlusConfig(output_dir=str(tmp_path / str(full_logits_loss)), full_logits_loss=full_logits_loss,
+                               **common),
+            train_dataset=dataset, processing_class=tokenizer,
+        )  # fmt: skip
+        assert ours.quality_reports["train"].kept_rows == len(rows)  # the filters ran and kept every row
+        assert ours.args.train_sampling_strategy == "random"
+        weights, losses = _state_and_losses(ours)
+        if full_logits_loss is None:
+            assert ours.full_logits is not None  # the CPU path really ran
+            assert losses == pytest.approx(trl_losses, rel=1e-5)
+            worst = max((weights[k] - trl_weights[k]).abs().max().item() for k in weights)
+            assert worst < 1e-4, worst
+        else:
+            assert losses == trl_losses
+            assert all(torch.equal(weights[k], trl_weights[k]) for k in weights)

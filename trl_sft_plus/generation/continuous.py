@@ -8,7 +8,7 @@ maintained library does this on CPU for an HF model (transformers' paged `genera
 than `generate`, see the same section), hence this module. The KV cache stays a plain `DynamicCache`; rows join by left-padding keys and
 values to a common length, masked out by the attention mask, with explicit per-row positions.
 
-That cache surgery only holds for attention caches; other models decode through `trl_sft_plus.padded_generate`.
+That cache surgery only holds for attention caches; other models decode through `trl_sft_plus.generation.padded`.
 
 Greedy decoding may also emit several tokens per forward pass by prompt-lookup speculation (`speculative_tokens`):
 each row drafts the tokens that followed the latest earlier occurrence of its last n-gram in its own prompt and
@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import inspect
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from transformers import DynamicCache, PreTrainedModel
+
+from ..models import unwrap_peft
 
 Picker = Callable[[torch.Tensor], torch.Tensor]
 
@@ -54,10 +56,16 @@ def next_token_picker(do_sample: bool, temperature: float, top_p: float, top_k: 
     return sample
 
 
+def forward_parameters(model: PreTrainedModel) -> Mapping[str, inspect.Parameter]:
+    """The parameters of the transformers model's own `forward`: a PEFT wrapper takes `**kwargs` and hands them on
+    to its base, so the base is what to ask."""
+    return inspect.signature(type(unwrap_peft(model)).forward).parameters
+
+
 def forward_kwargs(model: PreTrainedModel) -> dict:
     """Keyword arguments that keep a forward pass to logits alone: MoE models may be configured to return router
     logits (and compute their auxiliary loss against the attention mask), which generation must not do."""
-    parameters = inspect.signature(type(model).forward).parameters
+    parameters = forward_parameters(model)
     return {"output_router_logits": False} if "output_router_logits" in parameters else {}
 
 
@@ -177,7 +185,7 @@ class ContinuousBatch:
         self.device = model.device
         self.eos_ids = set(eos_ids)
         # transformers renamed the argument (`past_key_values` is deprecated from 5.2x); pass the name the model takes
-        self.cache_arg = "cache" if "cache" in inspect.signature(type(model).forward).parameters else "past_key_values"
+        self.cache_arg = "cache" if "cache" in forward_parameters(model) else "past_key_values"
         self.extra = forward_kwargs(model)
         self.tokens: list[list[int]] = [[] for _ in prompts]
         self.lookups: dict[int, PromptLookup] = {}  # per running prompt, when speculating

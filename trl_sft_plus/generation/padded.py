@@ -9,12 +9,18 @@ from collections.abc import Sequence
 from transformers import DynamicCache, PreTrainedModel
 from transformers.cache_utils import DynamicLayer, DynamicSlidingWindowLayer
 
-from .decoding import left_padded
+from ..models import unwrap_peft
+from .continuous import left_padded
 
 
 def supports_continuous_batching(model: PreTrainedModel) -> bool:
     """True when every layer of the model's default cache is a plain (or sliding-window) attention KV layer, the only
-    kind whose rows and columns `ContinuousBatch` may select, pad and trim."""
+    kind whose rows and columns `ContinuousBatch` may select, pad and trim. A PEFT model is asked through its base
+    (class, config, cache); prompt-learning adapters (prompt, prefix, p-tuning) put virtual tokens or a prefix cache
+    in front of every prompt, which only `PeftModel.generate` builds, so they take the `model.generate` path."""
+    if getattr(getattr(model, "active_peft_config", None), "is_prompt_learning", False):
+        return False
+    model = unwrap_peft(model)
     config = model.config
     if config.is_encoder_decoder or not type(model)._supports_default_dynamic_cache():
         return False

@@ -1,8 +1,8 @@
 """One batched generator for the repetition monitor, the validator and the eval harness.
 
 Prompts are sorted by length and cut into groups once, globally; each group is decoded as one continuous batch
-(`trl_sft_plus.decoding`: left padding, KV cache, finished rows replaced by waiting prompts). Under several processes
-each rank takes whole groups round-robin and the results are gathered on every rank, so a group is computed the same
+(`trl_sft_plus.generation.continuous`: left padding, KV cache, finished rows replaced by waiting prompts). Under several
+processes each rank takes whole groups round-robin and the results are gathered on every rank, so a group is computed the same
 way whatever the number of processes, and 1-process and N-process runs produce the same tokens.
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from .decoding import ContinuousBatch, GenerationStats, next_token_picker
-from .padded_generate import GenerateBatch, supports_continuous_batching
+from .continuous import ContinuousBatch, GenerationStats, next_token_picker
+from .padded import GenerateBatch, supports_continuous_batching
 
 logger = logging.getLogger(__name__)
 _logged_paths: set[tuple[str, str]] = set()
