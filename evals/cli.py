@@ -100,7 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = commands.add_parser("compare", help="generate with a base and a tuned model, score, compare, report")
     compare.add_argument("--base", required=True, help="embedded model name, local checkpoint folder or hub id")
-    compare.add_argument("--tuned", required=True, help="embedded model name, local checkpoint folder or hub id")
+    compare.add_argument(
+        "--tuned",
+        required=True,
+        help="embedded model name, local checkpoint folder, hub id, or a PEFT adapter folder (loaded on --base)",
+    )
     compare.add_argument(
         "--suite",
         action="append",

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from trl_sft_plus.models import is_adapter_folder
 from trl_sft_plus.repetition.metrics import mean_metrics
 from trl_sft_plus.validation.scoring import set_metrics
 
@@ -53,6 +54,8 @@ def run_comparison(
                 allow_pickle=allow_pickle,
                 progress=callback,
                 allow_code_execution=allow_code_execution,
+                # a tuned adapter is compared with the model it is applied to, as lm-eval's pretrained=BASE,peft=DIR
+                adapter_base=base if label == "tuned" and not is_adapter_folder(base) else None,
             )
         )
     return runs[0], runs[1]

@@ -50,6 +50,10 @@ LEARNING_RATE = 5e-5
 # seed without it (2026-11-27): python loops 4 -> 2 of 48, nothing worse, no interval excluding zero (README). On the
 # CPU's full-logits loss it costs about 8% of a step (30% while it needed TRL's fused LM head; benchmarks/README.md).
 UNLIKELIHOOD_ALPHA = 1.0
+# `--lora`: TRL's documented adapter (every linear layer, alpha = 2 x rank) at the learning rate LoRA usually takes,
+# 2e-4 (its few weights move the model less per step than full fine-tuning's 5e-5)
+LORA_RANK = 16
+LORA_LEARNING_RATE = 2e-4
 CARD_MARKER = "<!-- nox -s eval: base versus tuned -->"
 BF16_MODES = ("auto", "on", "off")
 
@@ -141,15 +145,25 @@ def fine_tune(
     bf16: str = "auto",
     learning_rate: float = LEARNING_RATE,
     haiku_rows: int | None = None,
+    lora_rank: int = 0,
 ) -> Path:
+    """Train and save `OUTPUT_DIR/tuned`: a full checkpoint, or with `lora_rank` an adapter folder on the base."""
     model, tokenizer = models.load(models.DEFAULT_MODEL)
     train, evaluation = training_and_validation_rows(seed, haiku_rows)
+    peft_config = None
+    if lora_rank:
+        from peft import LoraConfig
+
+        peft_config = LoraConfig(
+            r=lora_rank, lora_alpha=2 * lora_rank, target_modules="all-linear", task_type="CAUSAL_LM"
+        )
     trainer = SFTTrainer(
         model=model,
         args=training_config(output_dir / "run", steps, seed, bf16, learning_rate),
         train_dataset=train,
         eval_dataset=evaluation,
         processing_class=tokenizer,
+        peft_config=peft_config,
     )
     trainer.train()
     best = trainer.state.best_model_checkpoint
@@ -157,7 +171,8 @@ def fine_tune(
     tuned = output_dir / "tuned"
     trainer.save_model(str(tuned))  # config.json, model.safetensors, tokenizer files with the chat template
     # Seed, bf16 mode and machine travel with the checkpoint: `compare` puts them in results.json for the gate
-    write_training_record(tuned, training_record(trainer.args, trainer.accelerator.mixed_precision))
+    record = training_record(trainer.args, trainer.accelerator.mixed_precision)
+    write_training_record(tuned, {**record, "learning_rate": learning_rate, "lora_rank": lora_rank})
     return tuned
 
 
@@ -206,7 +221,12 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("eval-results"))
     parser.add_argument("--steps", type=int, default=STEPS, help="fine-tuning steps at batch 8")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--learning-rate", type=float, default=LEARNING_RATE, help="peak learning rate (%(default)s)")
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        help=f"peak learning rate ({LEARNING_RATE}; with --lora {LORA_LEARNING_RATE})",
+    )
     parser.add_argument(
         "--haiku-rows",
         type=int,
@@ -220,13 +240,26 @@ def main() -> int:
         help="bf16 autocast in training: auto (where the CPU computes bf16 natively), on or off; reruns for a "
         "multi-run CI baseline switch it (default %(default)s)",
     )
+    parser.add_argument(
+        "--lora",
+        nargs="?",
+        type=int,
+        const=LORA_RANK,
+        default=0,
+        metavar="RANK",
+        help=f"train a LoRA adapter (rank {LORA_RANK} unless given; learning rate {LORA_LEARNING_RATE} unless "
+        "--learning-rate is given) instead of every weight; OUT/tuned is then an adapter folder",
+    )
     parser.add_argument("--skip-training", action="store_true", help="compare an existing OUT/tuned checkpoint")
     parser.add_argument("--train-only", action="store_true", help="stop after saving OUT/tuned (CI gates it next)")
     args = parser.parse_args()
+    if args.learning_rate is None:
+        args.learning_rate = LORA_LEARNING_RATE if args.lora else LEARNING_RATE
     for flag, value, valid, rule in (
         ("--steps", args.steps, args.steps >= 1, "at least 1"),
         ("--learning-rate", args.learning_rate, args.learning_rate > 0, "above 0"),
         ("--haiku-rows", args.haiku_rows, args.haiku_rows >= 0, "at least 0"),
+        ("--lora", args.lora, args.lora >= 0, "a rank of at least 1"),
     ):
         if not valid:
             parser.error(f"{flag} must be {rule}, got {value}")
@@ -234,7 +267,9 @@ def main() -> int:
     started = time.perf_counter()
     tuned = args.out / "tuned"
     if not args.skip_training:
-        tuned = fine_tune(args.out, args.steps, args.seed, args.bf16, args.learning_rate, args.haiku_rows)
+        tuned = fine_tune(
+            args.out, args.steps, args.seed, args.bf16, args.learning_rate, args.haiku_rows, lora_rank=args.lora
+        )
     trained = time.perf_counter()
     if args.train_only:
         print(f"Tuned checkpoint: {tuned.resolve()} (fine-tuning {trained - started:.0f} s)")

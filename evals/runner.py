@@ -93,19 +93,35 @@ class ModelRun:
         return sum(g.num_tokens for g in self.generations)
 
 
-def weights_fingerprint(path: str | Path) -> str | None:
+def weights_fingerprint(path: str | Path, base: str | None = None) -> str | None:
     """sha256 over the names and contents of a local checkpoint folder's weight files (safetensors, or the pickle
     files `models` knows); None for a hub id or a folder without weights. About 2 s for SmolLM2-135M in fp32 on these
     CPUs. A later comparison reuses a run's answers only for the same fingerprint (`evals.stored_runs`)."""
     folder = Path(path)
     if not folder.is_dir():
         return None
+    if models.is_adapter_folder(folder):
+        return adapter_fingerprint(folder, base)
     suffixes = (".safetensors", *models.PICKLE_SUFFIXES)
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in suffixes)
     if not files:
         return None
     digest = hashlib.sha256()
     for file in files:
+        with file.open("rb") as handle:
+            digest.update(file.name.encode() + b"\0" + hashlib.file_digest(handle, "sha256").digest())
+    return digest.hexdigest()
+
+
+def adapter_fingerprint(folder: Path, base: str | None = None) -> str:
+    """sha256 over an adapter's weight files and its base's fingerprint (`base`, else the one its config names): the
+    same adapter on other base weights answers differently. A hub base without local files counts by its id."""
+    base_path = models.resolve_model_path(base or models.adapter_base(folder))
+    adapter_files = sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix in (".safetensors", *models.PICKLE_SUFFIXES)
+    )
+    digest = hashlib.sha256(b"base\0" + (weights_fingerprint(base_path) or base_path).encode())
+    for file in adapter_files:
         with file.open("rb") as handle:
             digest.update(file.name.encode() + b"\0" + hashlib.file_digest(handle, "sha256").digest())
     return digest.hexdigest()
@@ -149,12 +165,14 @@ def run_model(
     allow_pickle: bool = False,
     progress: Callable[[int], None] | None = None,
     allow_code_execution: bool = False,
+    adapter_base: str | None = None,
 ) -> ModelRun:
     """Load `model_arg`, answer every row `decoding.num_samples` times task by task, and score every answer
-    (running rows' tests in the sandbox when `allow_code_execution`)."""
+    (running rows' tests in the sandbox when `allow_code_execution`). An adapter folder loads on `adapter_base` when
+    given, else on the base its config names."""
     path = models.resolve_model_path(model_arg, allow_pickle=allow_pickle)
     started = time.perf_counter()
-    model, tokenizer = models.load(model_arg, allow_pickle=allow_pickle)
+    model, tokenizer = models.load(model_arg, allow_pickle=allow_pickle, base=adapter_base)
     model = models.to_inference_device(model)  # several times faster on a GPU, same fp32 answers
     loaded = time.perf_counter()
     generations: list[ScoredGeneration] = []
@@ -178,5 +196,5 @@ def run_model(
         loaded - started,
         generated - loaded,
         dtype,
-        fingerprint=weights_fingerprint(path),
+        fingerprint=weights_fingerprint(path, adapter_base),
     )

@@ -4,6 +4,7 @@ chat run, offline, with `SFTTrainer` imported from trl_sft_plus instead of trl.
     python examples/sft_chat.py            # default size, about 6 minutes on 2 CPU cores
     python examples/sft_chat.py --full     # every shipped row for one epoch
     python examples/sft_chat.py --hub      # HuggingFaceTB/smoltalk (everyday-conversations), needs the network
+    python examples/sft_chat.py --lora 16  # a LoRA adapter of rank 16 instead of every weight (needs peft)
 
 It prints the tutorial prompts' answers before and after training side by side.
 """
@@ -48,6 +49,7 @@ def main() -> None:
         train_dataset=training_data(args),
         eval_dataset=eval_dataset,
         processing_class=tokenizer,
+        peft_config=tutorial.peft_config(args),
     )
     tutorial.run(
         trainer, PROMPTS, settings, "SmolLM2-135M-Instruct: before and after chat SFT", eval_before=args.eval_before

@@ -31,7 +31,20 @@ def parse_args(doc: str, output_dir: str, max_steps: int) -> argparse.Namespace:
         "--eval-steps", type=int, default=None, help="steps between evaluations (default: half the run)"
     )
     parser.add_argument("--eval-before", action="store_true", help="evaluate the base model first (eval_before.json)")
+    parser.add_argument(
+        "--lora", type=int, default=0, metavar="RANK", help="train a LoRA adapter of this rank instead of every weight"
+    )
     return parser.parse_args()
+
+
+def peft_config(args: argparse.Namespace):
+    """A LoRA on every linear layer when `--lora RANK` is given (what TRL's documentation passes as `peft_config`),
+    else None: full fine-tuning."""
+    if not args.lora:
+        return None
+    from peft import LoraConfig
+
+    return LoraConfig(r=args.lora, lora_alpha=2 * args.lora, target_modules="all-linear", task_type="CAUSAL_LM")
 
 
 def config(args: argparse.Namespace, **overrides):

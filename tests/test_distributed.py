@@ -14,8 +14,8 @@ from .conftest import TWO_CPU_PROCESSES
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
-def run_example(tmp_path: Path, model_dir: Path, processes: int) -> Path:
-    output_dir = tmp_path / f"run{processes}"
+def run_example(tmp_path: Path, model_dir: Path, processes: int, *extra: str) -> Path:
+    output_dir = tmp_path / f"run{processes}{''.join(extra)}"
     example = [
         str(EXAMPLES / "sft_chat.py"),
         "--model",
@@ -29,6 +29,7 @@ def run_example(tmp_path: Path, model_dir: Path, processes: int) -> Path:
         "--eval-before",
         "--batch-size",
         str(8 // processes),
+        *extra,
     ]
     if processes == 1:
         command = [sys.executable, *example]
@@ -62,6 +63,20 @@ def test_two_processes_match_one_process(tmp_path, tiny_model_dir):
 
     generations = sorted((one / "generations").glob("eval_step000000*.jsonl"))
     assert generations and generations[0].read_text() == (two / "generations" / generations[0].name).read_text()
+
+
+@pytest.mark.distributed
+def test_lora_on_two_processes(tmp_path, tiny_model_dir):
+    """`--lora 4` on 2 CPU processes: both ranks train one adapter (DDP over the adapter's weights only), the monitor
+    and validation generate through it, and the saved folder is an adapter the harness loads on its base."""
+    from trl_sft_plus import models
+
+    two = run_example(tmp_path, tiny_model_dir, 2, "--lora", "4")
+    assert models.is_adapter_folder(two)
+    before = json.loads((two / "eval_before.json").read_text())
+    assert "eval_gen_seq_rep_4" in before
+    model, _ = models.load(str(two))
+    assert type(model).__name__ == "PeftModelForCausalLM"
 
 
 @pytest.mark.distributed
