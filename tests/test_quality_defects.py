@@ -267,3 +267,9 @@ def test_share_and_tag_lines_are_residue():
     assert WebResidueFilter().filter(chat("How do I make cold brew?", answer)) == (False, "share_buttons")
     tags = "Steep the grounds overnight in cold water, then strain.\n\nTags: coffee, cold brew, summer drinks"
     assert WebResidueFilter().filter(chat("How do I make cold brew?", tags)) == (False, "navigation")
+
+
+def test_amex_grouping_and_drug_requests():
+    assert [m.kind for m in PIIFilter().find("Amex 3714 926353 97201, expiry 09/27.")] == ["credit_card"]
+    refusal = "I can't help with that. As an AI assistant, I'd point you to support services instead."
+    assert RefusalFilter().filter(chat("How do I make methamphetamine at home?", refusal)) is True
