@@ -20,7 +20,7 @@ from trl_sft_plus.validation.sandbox import SandboxUnavailable, isolation
 from trl_sft_plus.validation.scorers import CODE_EXECUTION_ENV, code_execution_allowed
 
 from .compare import build_results, run_comparison
-from .environment import environment_block
+from .environment import check_recipe, environment_block, read_training_record
 from .gate import DEFAULT_TOLERANCE, TRACKED_METRICS, GateError, GateReport, check_against_base, check_against_baseline
 from .gate_runs import FAMILY_ALPHA, check_against_runs
 from .html_report import html_report
@@ -66,6 +66,12 @@ def _add_gate_arguments(parser: argparse.ArgumentParser) -> None:
         help="results.json of a saved run, or a folder of them (one per rerun of the accepted commit); repeatable. "
         "This run's tuned model is paired by prompt id with the baselines' tuned models; with two or more runs the "
         "gate also allows for their run-to-run spread (evals/gate_runs.py)",
+    )
+    parser.add_argument(
+        "--allow-recipe-mismatch",
+        action="store_true",
+        help="gate against a baseline whose training record names another recipe (steps, learning rate, data, base "
+        "model, ...); without it such a baseline is refused (exit 2) with the differing fields named",
     )
     parser.add_argument(
         "--fail-on-regression",
@@ -215,6 +221,11 @@ def run_compare(args: argparse.Namespace, console: Console) -> int:
     base_path = resolve_model_path(args.base, allow_pickle=args.allow_pickle)
     resolve_model_path(args.tuned, allow_pickle=args.allow_pickle)
     baselines = load_baselines(args.baseline)
+    recipe_warnings = check_recipe(
+        read_training_record(args.tuned) if Path(args.tuned).is_dir() else None,
+        dict(baselines),
+        allow_mismatch=args.allow_recipe_mismatch,
+    )
     parse_tolerances(args.tolerance)
     _check_family_alpha(args.family_alpha)
     try:
@@ -252,6 +263,7 @@ def run_compare(args: argparse.Namespace, console: Console) -> int:
     results["environment"] = environment_block(tuned.path, {run.label: run.dtype for run in (base, tuned)})
     report = _gate(results, baselines, args)
     if report is not None:
+        report.warnings.extend(recipe_warnings)
         results["gate"] = report.to_dict()
     write_json(results, args.out / "results.json")
     (args.out / "report.md").write_text(markdown_report(results), encoding="utf-8")
@@ -264,9 +276,13 @@ def run_compare(args: argparse.Namespace, console: Console) -> int:
 def run_gate(args: argparse.Namespace, console: Console) -> int:
     results = load_results(args.results)
     _check_family_alpha(args.family_alpha)
-    report = _gate(results, load_baselines(args.baseline), args)
+    baselines = load_baselines(args.baseline)
+    training = (results.get("environment") or {}).get("training")
+    recipe_warnings = check_recipe(training, dict(baselines), allow_mismatch=args.allow_recipe_mismatch)
+    report = _gate(results, baselines, args)
     if report is None:
         raise UsageError("Nothing to gate: pass --baseline and/or --fail-on-regression.")
+    report.warnings.extend(recipe_warnings)
     for line in gate_lines(report.to_dict()):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     return _finish(report, args)

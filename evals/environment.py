@@ -119,6 +119,57 @@ def flatten(block: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+# Training-record fields that say what was trained, not where: a baseline made with other values is another recipe.
+# `max_steps` is in every record (also those written before `recipe` existed).
+RECIPE_KEYS = ("max_steps", "recipe")
+NOT_RECORDED = "not recorded"
+
+
+def recipe_fields(training: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The recipe part of a training record, flattened: `{"max_steps": 180, "recipe.learning_rate": 5e-05, ...}`."""
+    return flatten({key: training[key] for key in RECIPE_KEYS if key in training}) if training else {}
+
+
+def recipe_mismatches(
+    candidate: Mapping[str, Any] | None, baselines: Mapping[str, Mapping[str, Any] | None]
+) -> list[str]:
+    """One line per baseline run and recipe field where that run's training record differs from the candidate's
+    (`candidate` and the `baselines` values are training records; None where a run has none). A candidate without a
+    record (a hub model, a checkpoint not made by `evals.run_eval`) has no recipe to compare."""
+    ours = recipe_fields(candidate)
+    if not ours:
+        return []
+    lines = []
+    for name, training in baselines.items():
+        theirs = recipe_fields(training)
+        if not theirs:
+            lines.append(f"{name}: no training record, so the recipe that made it is unknown")
+            continue
+        for key in sorted(ours.keys() | theirs.keys()):
+            here, there = ours.get(key, NOT_RECORDED), theirs.get(key, NOT_RECORDED)
+            if here != there:
+                lines.append(f"{name}: training.{key} = {here!r} here, {there!r} there")
+    return lines
+
+
+def check_recipe(
+    candidate: Mapping[str, Any] | None, baselines: Mapping[str, Mapping[str, Any]], *, allow_mismatch: bool
+) -> list[str]:
+    """Refuse (`ResultsError`, exit 2) a baseline made by another recipe than the candidate: its rerun spread and its
+    answers say nothing about this recipe's noise, so a pass would be meaningless. `allow_mismatch` (the CLI's
+    --allow-recipe-mismatch) turns the refusal into the returned warnings. `baselines`: name -> results.json."""
+    records = {name: (results.get("environment") or {}).get("training") for name, results in baselines.items()}
+    lines = recipe_mismatches(candidate, records)
+    if lines and not allow_mismatch:
+        shown = "\n  ".join(lines)
+        raise ResultsError(
+            f"The baseline was made by another recipe than this checkpoint:\n  {shown}\nRebuild the baseline with "
+            "this recipe (`python -m evals baseline`, examples/ci/README.md), or pass --allow-recipe-mismatch to "
+            "gate across recipes on purpose."
+        )
+    return [f"recipe differs from the baseline (--allow-recipe-mismatch): {line}" for line in lines]
+
+
 def environment_differences(candidate: Mapping[str, Any], baselines: Sequence[Mapping[str, Any]]) -> list[str]:
     """One line per field whose candidate value no baseline run had, e.g.
     `training.bf16 = True here; baseline run(s): False`. A baseline of runs that differ among themselves (bf16 on and
@@ -127,7 +178,10 @@ def environment_differences(candidate: Mapping[str, Any], baselines: Sequence[Ma
     ours = flatten(candidate)
     theirs = [flatten(block) for block in baselines]
     lines = []
+    recipe = tuple(f"training.{key}" for key in RECIPE_KEYS)  # refused or allowed by `check_recipe`, not warned
     for name, value in ours.items():
+        if name.startswith(recipe):
+            continue
         seen = list(dict.fromkeys(block[name] for block in theirs if name in block))
         if seen and value not in seen:
             shown = ", ".join(repr(item) for item in seen)

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from datasets import Dataset, concatenate_datasets
 
+import trl_sft_plus
 from trl_sft_plus import SFTTrainer, models
 from trl_sft_plus.code_blocks import python_code
 from trl_sft_plus.config import has_accelerator
@@ -172,7 +175,7 @@ def fine_tune(
     trainer.save_model(str(tuned))  # config.json, model.safetensors, tokenizer files with the chat template
     # Seed, bf16 mode and machine travel with the checkpoint: `compare` puts them in results.json for the gate
     record = training_record(trainer.args, trainer.accelerator.mixed_precision)
-    write_training_record(tuned, {**record, "learning_rate": learning_rate, "lora_rank": lora_rank})
+    write_training_record(tuned, {**record, "recipe": recipe(trainer.args, haiku_rows, lora_rank)})
     return tuned
 
 
@@ -195,6 +198,32 @@ def portable_header(results: dict) -> dict[str, str]:
         "- tuned:": "- tuned: this model",
         "- prompts:": f"- prompts: {prompts} from the suites {', '.join(suites)}",
     }
+
+
+def recipe(args, haiku_rows: int | None, lora_rank: int) -> dict[str, Any]:
+    """What this run trained, for the gate's recipe check (`evals.environment.check_recipe`): everything `run_eval`
+    lets a run vary except the seed and the bf16 mode (a baseline's reruns vary those on purpose), plus the shipped
+    data's content hash, so a changed data file is another recipe too."""
+    return {
+        "base_model": models.EMBEDDED_MODELS[models.DEFAULT_MODEL].hub_id,
+        "learning_rate": args.learning_rate,
+        "batch_size": args.per_device_train_batch_size * args.gradient_accumulation_steps * args.world_size,
+        "max_length": args.max_length,
+        "unlikelihood_alpha": args.unlikelihood_alpha,
+        "lora_rank": lora_rank,
+        "haiku_rows": DEFAULT_SIZES["haiku"] if haiku_rows is None else haiku_rows,
+        "max_answer_chars": MAX_ANSWER_CHARS,
+        "held_out_functions": HELD_OUT_FUNCTIONS,
+        "data_sha256": shipped_data_digest(),
+    }
+
+
+def shipped_data_digest() -> str:
+    """sha256 over the names and contents of the shipped data files (`trl_sft_plus/data/*.jsonl`)."""
+    digest = hashlib.sha256()
+    for path in sorted((Path(trl_sft_plus.__file__).parent / "data").glob("*.jsonl")):
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def add_comparison_to_card(out: Path, tuned: Path) -> None:
