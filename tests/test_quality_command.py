@@ -121,7 +121,7 @@ def test_filter_for_training_uses_config_filters_kwargs_and_strict(tmp_path, tok
         filter_for_training(Dataset.from_list(ROWS), tokenizer=tokenizer, args=args, dataset_name="train")
 
 
-def test_filter_for_training_skips_tokenized_streamed_and_disabled(tmp_path, tokenizer, caplog):
+def test_filter_for_training_skips_tokenized_and_disabled_and_streams_lazily(tmp_path, tokenizer, caplog):
     args = plain_config(tmp_path, quality_filtering=True)
     tokenized = Dataset.from_list([{"input_ids": [1, 2, 3]}])
     streamed = IterableDataset.from_generator(lambda: iter(ROWS))
@@ -130,8 +130,9 @@ def test_filter_for_training_skips_tokenized_streamed_and_disabled(tmp_path, tok
             tokenized,
             None,
         )
-        assert filter_for_training(streamed, tokenizer=tokenizer, args=args, dataset_name="train") == (streamed, None)
-    assert "already tokenized" in caplog.text and "IterableDataset is streamed" in caplog.text
+        lazy, live = filter_for_training(streamed, tokenizer=tokenizer, args=args, dataset_name="train")
+    assert "already tokenized" in caplog.text and "runs lazily as rows are pulled" in caplog.text
+    assert isinstance(lazy, IterableDataset) and live.streaming and live.input_rows == 0  # filtered as it is read
     off = plain_config(tmp_path, quality_filtering=False)
     rows = Dataset.from_list(ROWS)
     assert filter_for_training(rows, tokenizer=tokenizer, args=off, dataset_name="train") == (rows, None)
@@ -153,8 +154,8 @@ def test_other_ranks_select_the_rows_the_main_process_kept(tmp_path, tokenizer, 
         is_main_process, num_processes = False, 2
 
     def broadcast(payload, from_process=0):
-        assert payload == [None] and from_process == 0  # rank 1 computes nothing itself
-        payload[0] = main_report.to_dict()
+        assert payload == [None, None] and from_process == 0  # rank 1 computes nothing itself
+        payload[0], payload[1] = main_report.to_dict(), {}  # the report, and no changed rows
         return payload
 
     monkeypatch.setattr(integration, "PartialState", Rank1)

@@ -175,12 +175,12 @@ class SFTPlusTrainer(GenerationChecksMixin, SFTTrainer):
         return super()._prepare_dataset(dataset, processing_class, args, packing, formatting_func, dataset_name)
 
     def log(self, logs: dict[str, float], start_time: float | None = None) -> None:
-        # The filter report reaches every `report_to` backend with the first training log
-        if not self._quality_logged and self.quality_reports and "loss" in logs:
-            for name, report in self.quality_reports.items():
-                prefix = "" if name == "train" else f"{name}_"
-                logs.update({f"{prefix}{key}": value for key, value in report.as_log_metrics().items()})
-            self._quality_logged = True
+        # The filter report reaches every `report_to` backend with the first training log (a streamed dataset's, which
+        # counts rows as they pass, with every log)
+        if self.quality_reports:
+            from .quality.integration import log_quality_metrics
+
+            self._quality_logged = log_quality_metrics(self.quality_reports, logs, self._quality_logged)
         super().log(logs, start_time)
 
     # Loss ---------------------------------------------------------------------------------------------------------

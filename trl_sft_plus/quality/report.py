@@ -24,7 +24,7 @@ class FilterReport:
     note (e.g. `length:truncated`: kept, and the trainer will truncate them); `filters` names the filters that ran.
     `changed` counts the changes editing filters made to kept rows, per kind (`pii:email`: 3 addresses redacted),
     and `changed_rows` lists the 0-based input index of every kept row that was changed (its kept text differs from
-    the input).
+    the input). `streaming` marks a report counted on a streamed dataset as its rows passed.
     """
 
     input_rows: int
@@ -36,6 +36,7 @@ class FilterReport:
     seconds: float = 0.0
     changed: dict[str, int] = field(default_factory=dict)
     changed_rows: list[int] = field(default_factory=list)
+    streaming: bool = False  # counted on a stream as rows passed: the rows seen so far, not the whole dataset
 
     def __post_init__(self) -> None:
         self.check()
