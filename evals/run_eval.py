@@ -27,7 +27,7 @@ from trl_sft_plus import SFTTrainer, models
 from trl_sft_plus.code_blocks import python_code
 from trl_sft_plus.config import has_accelerator
 from trl_sft_plus.data_loading import mixture, tagged
-from trl_sft_plus.model_card import portable_name
+from trl_sft_plus.model_card import card_name
 from trl_sft_plus.recipes import cpu_tutorial_config
 
 from . import cli
@@ -184,7 +184,7 @@ def portable_header(results: dict) -> dict[str, str]:
     base model's hub id (the embedded model's too, never its converted folder in the user cache), "this model" for
     the checkpoint the card describes, and the shipped suites by name (a user's suite file by its file name)."""
     base = results["models"]["base"]["model"]
-    named = portable_name(base)
+    named = card_name(base)
     base_line = f"- base: `{named}`" + (f" (the embedded `{base}`)" if base in models.EMBEDDED_MODELS else "")
     suites = []
     for suite in results["suites"]:

@@ -15,7 +15,7 @@ from trl_sft_plus.evals.run_eval import add_comparison_to_card
 from trl_sft_plus.evals.suite import SUITES_DIR
 
 from trl_sft_plus import SFTPlusTrainer
-from trl_sft_plus.model_card import SECTION_MARKER, adapter_section, base_model_name, kept_step, portable_name
+from trl_sft_plus.model_card import SECTION_MARKER, adapter_section, base_model_name, card_name, kept_step
 from trl_sft_plus.testing import tiny_llama
 
 from .conftest import chat_rows, plain_config
@@ -222,11 +222,11 @@ def test_peft_card_names_base_and_adapter_and_loads_them(tokenizer, tmp_path, em
     assert adapter_section(SimpleNamespace(model=base), adapter) == ""  # full weights: no adapter section
 
 
-def test_portable_names(embedded_folder, tmp_path):
-    assert portable_name("smollm2-135m-instruct") == HUB_ID
-    assert portable_name(str(embedded_folder)) == HUB_ID  # the converted folder in the user cache
-    assert portable_name("Qwen/Qwen3-0.6B") == "Qwen/Qwen3-0.6B"
-    assert portable_name(str(tmp_path / "somewhere" / "my-run")) == "my-run"
+def test_card_names(embedded_folder, tmp_path):
+    assert card_name("smollm2-135m-instruct") == HUB_ID
+    assert card_name(str(embedded_folder)) == HUB_ID  # the converted folder in the user cache
+    assert card_name("Qwen/Qwen3-0.6B") == "Qwen/Qwen3-0.6B"
+    assert card_name(str(tmp_path / "somewhere" / "my-run")) == "my-run"
 
 
 def test_eval_card_names_models_and_suites_without_machine_paths(tmp_path, embedded_folder):
@@ -270,3 +270,23 @@ def test_eval_card_names_models_and_suites_without_machine_paths(tmp_path, embed
     )
     assert str(tmp_path) not in card and "cache" not in card and ".jsonl (" not in card
     assert "- created: 2026-12-07" in card and "| eos | 0.5 |" in card
+
+
+def test_trained_lora_card_names_the_hub_base_and_the_saved_adapter(tokenizer, tmp_path, embedded_folder):
+    peft = pytest.importorskip("peft")
+    trainer = SFTPlusTrainer(
+        model=AutoModelForCausalLM.from_pretrained(embedded_folder),
+        args=plain_config(tmp_path / "run", max_steps=2),
+        train_dataset=Dataset.from_list(chat_rows(8)),
+        processing_class=tokenizer,
+        peft_config=peft.LoraConfig(r=4, target_modules="all-linear", task_type="CAUSAL_LM"),
+    )
+    trainer.train()
+    folder = tmp_path / "adapter"
+    trainer.save_model(str(folder))
+    assert json.loads((folder / "adapter_config.json").read_text())["base_model_name_or_path"] == HUB_ID
+    card = (folder / "README.md").read_text(encoding="utf-8")
+    assert card.count("### Adapter") == 1
+    assert f"This folder holds a LORA adapter, not full weights: base model `{HUB_ID}`, adapter `{folder}`." in card
+    assert f'PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained("{HUB_ID}"), "{folder}")' in card
+    assert str(embedded_folder) not in card

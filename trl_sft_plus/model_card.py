@@ -26,7 +26,7 @@ from typing import Any
 
 from accelerate.utils import is_peft_model
 
-from .models import EMBEDDED_MODELS, cache_dir, text_tokenizer
+from .models import EMBEDDED_MODELS, portable_name, text_tokenizer
 
 SECTION_MARKER = "<!-- trl-sft-plus -->"
 
@@ -139,23 +139,22 @@ def base_model_name(model: Any, processing_class: Any = None) -> str | None:
     return None
 
 
-def portable_name(name_or_path: str) -> str:
-    """A model's name that means the same on another machine: the hub id of an embedded model (by its name or its
-    converted folder), a hub id as it is, else what `base_model_name` says of a folder (its recorded hub id or its own
-    name); never a path of this machine."""
+def card_name(name_or_path: str) -> str:
+    """A model's name for a card or a report, meaning the same on another machine: the hub id of an embedded model (by
+    its name or its converted folder, `models.portable_name`), a hub id as it is, else what `base_model_name` says of a
+    folder (its recorded hub id or its own name); never a path of this machine."""
     return _name_of(name_or_path)
 
 
 def _name_of(name: str) -> str:
     if name in EMBEDDED_MODELS:
         return EMBEDDED_MODELS[name].hub_id
+    if portable_name(name) != name:  # the embedded model's converted folder in the user cache
+        return portable_name(name)
     path = Path(name).expanduser()
     if not path.is_dir():
         return name if _HUB_ID.fullmatch(name) else path.name
     folder = path.resolve()
-    for embedded in EMBEDDED_MODELS.values():
-        if folder == (cache_dir() / embedded.name).resolve():
-            return embedded.hub_id
     try:
         recorded = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("_name_or_path")
     except (OSError, ValueError, AttributeError):
