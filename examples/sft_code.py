@@ -10,6 +10,7 @@ tutorial's snake prompt got `def snake_move(self, pos, action): return self.tk.c
     python examples/sft_code.py            # default size
     python examples/sft_code.py --full     # every function for one epoch
     python examples/sft_code.py --hub      # bigcode/the-stack-smol (data/python), needs the network
+    python examples/sft_code.py --lora 16  # a LoRA adapter of rank 16 instead of every weight (needs peft)
 
 It prints the prompts' answers before and after training side by side and, for the prompts that come with tests,
 each answer's `python_pass` (share of the asserts that pass), run in the sandbox. Running this script is the opt-in
@@ -86,7 +87,12 @@ def main() -> None:
         validation_allow_code_execution=not args.hub,
     )
     trainer = SFTTrainer(
-        model=model, args=config, train_dataset=train, eval_dataset=evaluation, processing_class=tokenizer
+        model=model,
+        args=config,
+        train_dataset=train,
+        eval_dataset=evaluation,
+        processing_class=tokenizer,
+        peft_config=tutorial.peft_config(args),
     )
     tutorial.run(
         trainer,
