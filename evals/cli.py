@@ -19,6 +19,7 @@ from trl_sft_plus.models import ModelLoadError, resolve_model_path
 from trl_sft_plus.validation.sandbox import SandboxUnavailable, isolation
 from trl_sft_plus.validation.scorers import CODE_EXECUTION_ENV, code_execution_allowed
 
+from . import base_cache
 from .compare import build_results, run_comparison
 from .environment import check_recipe, environment_block, read_training_record
 from .gate import DEFAULT_TOLERANCE, TRACKED_METRICS, GateError, GateReport, check_against_base, check_against_baseline
@@ -138,6 +139,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="reuse the answers of the model with --base's weights from this results.json (its base or tuned run) "
         "instead of generating them again; the prompts, decoding and torch/transformers versions must match",
     )
+    compare.add_argument(
+        "--no-base-cache",
+        action="store_true",
+        help="generate the base model's answers even when the local cache holds them for the same weights, prompts, "
+        "decoding and machine (evals/base_cache.py)",
+    )
     _add_gate_arguments(compare)
 
     gate = commands.add_parser("gate", help="gate an existing results.json against a baseline, without generating")
@@ -239,13 +246,21 @@ def run_compare(args: argparse.Namespace, console: Console) -> int:
         decoding.for_task("any", 0)  # GenerationSettings checks the token budget and batch size
     except ValueError as error:
         raise UsageError(str(error)) from error
-    stored = load_results(args.base_results) if args.base_results else None
+    base_source = args.base_results
+    base_key = None if args.base_results or args.no_base_cache else base_cache.cache_key(base_path, rows, decoding)
+    if base_source is None:
+        base_source = base_cache.cached_results(base_key)
     args.out.mkdir(parents=True, exist_ok=True)
     base_run = None
-    if stored is not None:
+    if base_source is not None:
+        stored = load_results(base_source)
         base_run = stored_run(
-            "base", args.base, base_path, rows, decoding, stored, args.base_results, allow_code_execution=allow_code
+            "base", args.base, base_path, rows, decoding, stored, base_source, allow_code_execution=allow_code
         )
+        if args.base_results is None:
+            console.print(
+                f"Base model's answers reused from the local cache ({base_source}; --no-base-cache skips it)."
+            )
 
     columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
     with Progress(*columns, TimeRemainingColumn(), console=console) as progress:
@@ -266,6 +281,8 @@ def run_compare(args: argparse.Namespace, console: Console) -> int:
         report.warnings.extend(recipe_warnings)
         results["gate"] = report.to_dict()
     write_json(results, args.out / "results.json")
+    if base_run is None:
+        base_cache.store(base_key, args.out / "results.json")
     (args.out / "report.md").write_text(markdown_report(results), encoding="utf-8")
     (args.out / "report.html").write_text(html_report(results), encoding="utf-8")
     print_summary(results, console)

@@ -27,6 +27,12 @@ TWO_CPU_PROCESSES = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def isolated_base_answer_cache(tmp_path, monkeypatch):
+    """Each test starts with an empty cache of base answers (`evals.base_cache`): no test reuses another's."""
+    monkeypatch.setenv("TRL_SFT_PLUS_BASE_CACHE", str(tmp_path / "base-answers"))
+
+
 @pytest.fixture(scope="session")
 def tokenizer_dir(tmp_path_factory):
     """The embedded model's tokenizer saved alone, so tiny models can share it without loading SmolLM2."""

@@ -211,3 +211,27 @@ def test_stored_answers_refused_when_anything_that_decides_them_differs(
     other_torch = json.loads(json.dumps(stored))
     other_torch["environment"]["generation"]["libraries"]["torch"] = "1.0"
     assert "torch 1.0" in refused(other_torch)
+
+
+def test_second_comparison_reuses_the_base_answers_from_the_local_cache(
+    tiny_models, small_suite, tmp_path, monkeypatch
+):
+    first = tmp_path / "first"
+    assert _compare(tiny_models["words"], tiny_models["loop"], small_suite, first) in (0, 1)
+    generated = []
+    real_generate = runner.generate
+    monkeypatch.setattr(
+        runner, "generate", lambda model, *a, **k: generated.append(1) or real_generate(model, *a, **k)
+    )
+    second = tmp_path / "second"
+    assert _compare(tiny_models["words"], tiny_models["loop"], small_suite, second) in (0, 1)
+    one, two = (json.loads((out / "results.json").read_text()) for out in (first, second))
+    assert two["models"]["base"]["reused_from"] and not one["models"]["base"].get("reused_from")
+    assert [g["base"] for g in two["generations"]] == [g["base"] for g in one["generations"]]
+    assert len(generated) == len({row["task"] for row in one["generations"]})  # the tuned model's tasks only
+    generated.clear()
+    assert _compare(tiny_models["words"], tiny_models["loop"], small_suite, tmp_path / "fresh", "--no-base-cache") in (
+        0,
+        1,
+    )
+    assert len(generated) == 2 * len({row["task"] for row in one["generations"]})
