@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ...code_blocks import strip_code_blocks
+from ...repetition.metrics import words
 from ..base import TEXT, FilterResult, QualityFilter, SFTRow
 
 # The languages the identifier chooses among: the widely written ones. Restricting the set keeps a short English
@@ -47,6 +48,12 @@ ENGLISH_WORDS = frozenset("the a an and or of to in on at for with is are was we
 _QUOTED = re.compile(r"\"[^\"]{2,}\"|\u201c[^\u201d]{2,}\u201d|\u00ab[^\u00bb]{2,}\u00bb|(?<!\w)'[^\n]{2,}?'(?!\w)")
 _LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+
+def _alphabetic(tokens: list[str]) -> list[str]:
+    """The words of a `repetition.metrics.words` list (lower-cased), without its punctuation marks and numbers."""
+    return [token for token in tokens if token[0].isalpha()]
+
 
 _IDENTIFIERS: dict[tuple[str, ...], Any] = {}
 
@@ -110,11 +117,11 @@ class LanguageMismatchFilter(QualityFilter):
             return True
         prompt = _QUOTED.sub(" ", prompt)
         answer = row.prose[: self.max_chars]
-        answer_words = _WORD.findall(answer)
+        answer_words = _alphabetic(row.prose_words)  # shared with the repetition filter: split once per row
         if not self._enough(answer, answer_words, self.min_words, self.min_letters):
             return True
         answered = "en" if self._plain_english(answer_words) else None
-        prompt_words = _WORD.findall(prompt[: self.max_chars])
+        prompt_words = _alphabetic(row.prompt_words if prompt is row.prompt_text else words(prompt))
         asked = "en" if self._plain_english(prompt_words) else None
         if asked == answered == "en":
             return True  # most rows: no model run
@@ -131,7 +138,7 @@ class LanguageMismatchFilter(QualityFilter):
         return False, f"{asked}_to_{answered}"
 
     def _enough(self, text: str, words: list[str], min_words: int, min_letters: int) -> bool:
-        letters = len(_LETTER.findall(text[: self.max_chars]))
+        letters = sum(map(len, words)) if len(words) >= min_words else len(_LETTER.findall(text[: self.max_chars]))
         if len(words) >= min_words:
             return letters >= min_letters
         # scripts written without spaces (Chinese, Japanese, Thai): long runs of letters between punctuation
@@ -139,7 +146,8 @@ class LanguageMismatchFilter(QualityFilter):
 
     def _plain_english(self, words: list[str]) -> bool:
         """At least `english_share` of the words (and at least two of them) are frequent English words."""
-        common = sum(word.lower() in ENGLISH_WORDS for word in words)
+        words = words[:200]
+        common = sum(word in ENGLISH_WORDS for word in words)
         return common >= 2 and common >= self.english_share * len(words)
 
     def _identify(self, text: str) -> str | None:

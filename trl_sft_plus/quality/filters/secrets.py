@@ -49,7 +49,9 @@ EXTRA_RULES: tuple[tuple[str, str, int], ...] = (
 TRIGGERS = {
     "aws_access_key": ("a3t", "abia", "acca", "akia", "asia", "aws"),
     "azure_storage_account_access_key": ("accountkey=",),
-    "basic_auth_credentials": ("://",), "github_token": ("gh", "github_pat_"), "gitlab_token": ("gl", "gr1348941"),
+    "basic_auth_credentials": ("://",), "github_token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "gitlab_token": ("glpat-", "gldt-", "glft-", "glsoat-", "glrt-", "gr1348941", "glcbt-", "glimt-", "glptt-",
+                     "glagent-", "gloas-"),
     "json_web_token": ("eyj",), "mailchimp_access_key": ("-us",), "npm_tokens": ("_authtoken",),
     "openai_token": ("t3blbkfj",), "pypi_token": ("pypi-",), "sendgrid_api_key": ("sg.",),
     "slack_token": ("xox", "hooks.slack.com"), "square_oauth_secret": ("sq0csp-",), "stripe_access_key": ("k_live_",),
@@ -69,6 +71,11 @@ PLACEHOLDER_PASSWORDS = frozenset({"password", "pass", "passwd", "pwd", "pw", "s
 # A value with 8 keyboard- or alphabet-sequential characters was typed by hand ("abcdefgh", "12345678", "qwertyui")
 _SEQUENCES = ("abcdefghijklmnopqrstuvwxyz", "0123456789", "9876543210", "qwertyuiop", "asdfghjkl")
 _SEQUENCE_WINDOWS = frozenset(seq[i : i + 8] for seq in _SEQUENCES for i in range(len(seq) - 7))
+
+
+# Every rule needs a run of 20+ token characters (a key, a token, a base64 line), except a password in a URL: a text
+# without such a run and without "://" holds no secret, and most prose is rejected by this one scan
+_LONG_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.]{20,}")
 
 
 class SecretMatch(NamedTuple):
@@ -119,6 +126,8 @@ class SecretScanner:
 
     def find(self, text: str) -> Iterator[SecretMatch]:
         """Every secret in `text` that is not a placeholder, as (kind, start, end) of its value."""
+        if "://" not in text and not _LONG_TOKEN.search(text):
+            return
         lowered = text.lower()
         active = tuple(n for n, triggers in enumerate(self._triggers)
                        if not triggers or any(t in lowered for t in triggers))  # fmt: skip
