@@ -1,5 +1,9 @@
 """Filter throughput and memory: our default SFT pipeline vs datatrove's Gopher repetition + quality filters.
 
+Also timed in the same run: our pipeline with only the filters it had before the data-defect filters of issue 37
+(`--before`: structure, hygiene, length, repetition, code, exact and near dedup), and, side by side, our `pii` filter
+alone against datatrove's `PIIFormatter` (emails and public IPs) on the same documents (`--pii`).
+
 Rows are generated: 65% chat answers (slot grammar over 30 topics), 25% short fenced Python functions, 10% the
 classic degenerate rows (the prompt repeated line by line, a question asked again and again, `global` repeated and
 cut mid-line, mojibake, an empty answer, no answer). The 10x input is generated with another seed (distinct rows, not
@@ -9,7 +13,7 @@ joined) and uses its default English word tokenizer (spaCy). Each measurement ru
 memory is its own: peak RSS (which also counts touched pages of memory-mapped Arrow files) and peak heap (anonymous
 RSS, sampled). Flat memory at 10x input means the rows are streamed through Arrow, not held in Python lists.
 
-    flock /tmp/heavy.lock python benchmarks/bench_filters.py [--rows 4000] [--scale 10] [--num-proc 1]
+    flock /tmp/heavy.lock python benchmarks/bench_filters.py [--rows 4000] [--scale 10] [--num-proc 1] [--before] [--pii]
 """
 
 from __future__ import annotations
@@ -161,6 +165,11 @@ def _anon_mb(pid: int) -> float:
     return 0.0
 
 
+NAMES = {"ours": "trl-sft-plus default pipeline", "datatrove": "datatrove Gopher rep.+quality",
+         "ours_before": "our defaults before issue 37", "ours_pii": "trl-sft-plus pii filter",
+         "datatrove_pii": "datatrove PIIFormatter"}  # fmt: skip
+
+
 def as_text(row: dict) -> str:
     return "\n\n".join(m["content"] or "" for m in row["messages"])
 
@@ -191,6 +200,44 @@ def _datatrove_shard(args) -> list[bool]:
     return [doc.metadata["degenerate"] for doc in kept]
 
 
+# The default filters before issue 37's data-defect filters (template tokens, secrets, pii, refusal, web residue,
+# cut-off answers, language mismatch) were added
+FILTERS_BEFORE = ["structure", "hygiene", "length", "repetition", "code", "exact_dedup", "near_dedup"]
+
+
+def run_datatrove_pii(dataset) -> list[bool]:
+    """datatrove's PIIFormatter over the same documents (it rewrites, never drops: every row is kept)."""
+    from datatrove.data import Document
+    from datatrove.pipeline.formatters import PIIFormatter
+
+    docs = (
+        Document(text=as_text({"messages": messages}), id=str(i), metadata={"degenerate": flag})
+        for batch in dataset.iter(batch_size=1000)
+        for i, (messages, flag) in enumerate(zip(batch["messages"], batch["degenerate"], strict=True))
+    )
+    return [doc.metadata["degenerate"] for doc in PIIFormatter().run(docs)]
+
+
+def per_filter(rows: int, seed: int = 0) -> None:
+    """Microseconds per row of each default per-row filter (and each dedup fingerprint) on the generated mix, in this
+    process; each filter sees the same row views, whose shared word lists are computed once beforehand (as in the
+    pipeline, where the first filter that needs them pays)."""
+    from trl_sft_plus.models import load_tokenizer
+    from trl_sft_plus.quality import build_filters
+    from trl_sft_plus.quality.base import SFTRow
+
+    raw = list(make_rows(rows, seed))
+    print(f"per filter, {rows} generated rows, one process (us/row):")
+    for quality_filter in build_filters(tokenizer=load_tokenizer(), max_length=1024):
+        views = [SFTRow.from_raw(row, i, "conversational") for i, row in enumerate(raw)]
+        for view in views:
+            view.prose_words, view.prompt_words  # noqa: B018 (shared views, computed before timing)
+        batch = getattr(quality_filter, "filter_batch", None) or quality_filter.fingerprint_batch
+        started = time.perf_counter()
+        batch(views)
+        print(f"  {quality_filter.name:<16} {1e6 * (time.perf_counter() - started) / len(views):8.1f}")
+
+
 def worker(ns: argparse.Namespace) -> None:
     import datasets
 
@@ -202,7 +249,7 @@ def worker(ns: argparse.Namespace) -> None:
     dataset = datasets.load_from_disk(ns.input + ".arrow")  # memory-mapped
     sampler = AnonMemorySampler()
     sampler.start()
-    if ns.worker == "ours":
+    if ns.worker.startswith("ours"):
         from trl_sft_plus.quality import QualityPipeline, build_filters
 
         tokenizer = None
@@ -210,13 +257,22 @@ def worker(ns: argparse.Namespace) -> None:
             from trl_sft_plus.models import load_tokenizer
 
             tokenizer = load_tokenizer()
-        pipeline = QualityPipeline(build_filters(tokenizer=tokenizer, max_length=1024), num_proc=ns.num_proc)
+        names = {"ours": None, "ours_before": FILTERS_BEFORE, "ours_pii": ["pii"]}[ns.worker]
+        filters = build_filters(names, tokenizer=tokenizer, max_length=1024)
+        QualityPipeline(filters).run(dataset.select(range(min(2, len(dataset)))))  # load models outside the timing
+        pipeline = QualityPipeline(filters, num_proc=ns.num_proc)
         started = time.perf_counter()
         kept, report = pipeline.run(dataset)
         seconds = time.perf_counter() - started
         flags = dataset["degenerate"]
         clean_reasons = Counter(d["reason"] for d in report.dropped_rows if not flags[d["index"]])
-        result = {"kept_flags": kept["degenerate"], "dropped": report.dropped, "clean_reasons": clean_reasons}
+        result = {"kept_flags": kept["degenerate"], "dropped": report.dropped, "clean_reasons": clean_reasons,
+                  "changed": report.changed}  # fmt: skip
+    elif ns.worker == "datatrove_pii":
+        run_datatrove_pii(dataset.select(range(min(2, len(dataset)))))
+        started = time.perf_counter()
+        result = {"kept_flags": run_datatrove_pii(dataset)}
+        seconds = time.perf_counter() - started
     else:
         run_datatrove(dataset.select(range(min(2, len(dataset)))), 1)  # load spaCy outside the timing
         started = time.perf_counter()
@@ -247,12 +303,18 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=10, help="the larger input is this many times the rows")
     parser.add_argument("--num-proc", type=int, default=1, help="processes for both implementations")
     parser.add_argument("--no-tokenizer", action="store_true", help="skip the length filter (no SmolLM2 tokenizer)")
-    parser.add_argument("--worker", choices=["prepare", "ours", "datatrove"], help=argparse.SUPPRESS)
+    parser.add_argument("--per-filter", action="store_true", help="only time each default filter alone, per row")
+    parser.add_argument("--before", action="store_true", help="also time the default filters before issue 37")
+    parser.add_argument("--pii", action="store_true", help="also time our pii filter against datatrove's PIIFormatter")
+    parser.add_argument("--worker", choices=["prepare", "ours", "ours_before", "ours_pii", "datatrove", "datatrove_pii"],
+                        help=argparse.SUPPRESS)  # fmt: skip
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--cache-dir", help=argparse.SUPPRESS)
     ns = parser.parse_args()
     if ns.worker:
         return worker(ns)
+    if ns.per_filter:
+        return per_filter(ns.rows)
     if importlib.util.find_spec("spacy") is None or importlib.util.find_spec("datatrove") is None:
         raise SystemExit("The comparison runs datatrove with its English word tokenizer: pip install datatrove spacy")
     with tempfile.TemporaryDirectory(prefix="bench-filters-") as tmp:
@@ -262,23 +324,31 @@ def main() -> None:
         cache = str(Path(tmp) / "cache")
         for path in (small, large):
             measure("prepare", path, ns, cache)
+        workers = ["ours", "datatrove"] + (["ours_before"] if ns.before else [])
+        workers += ["ours_pii", "datatrove_pii"] if ns.pii else []
         results = {
             (which, label): measure(which, path, ns, cache)
             for label, path in (("1x", small), (f"{ns.scale}x", large))
-            for which in ("ours", "datatrove")
+            for which in workers
         }
     print(f"Filter benchmark: {ns.rows} rows at 1x (65% chat, 25% code, 10% degenerate), num_proc={ns.num_proc}, "
           f"length filter {'off' if ns.no_tokenizer else 'on (SmolLM2 tokenizer, max_length 1024)'}")  # fmt: skip
     print(f"{'input':>6} {'implementation':<32} {'rows':>7} {'docs/s':>8} {'kept':>7} {'degenerate caught':>18} "
           f"{'clean dropped':>14} {'peak RSS MB':>12} {'peak heap MB':>13}")  # fmt: skip
     for (which, label), r in results.items():
-        name = "trl-sft-plus default pipeline" if which == "ours" else "datatrove Gopher rep.+quality"
+        name = NAMES[which]
         caught, dropped = f"{r['degenerate_caught']}/{r['degenerate']}", f"{r['clean_dropped']}/{r['clean']}"
         print(f"{label:>6} {name:<32} {r['rows']:>7} {r['docs_per_s']:>8.0f} {r['kept']:>7} {caught:>18} "
               f"{dropped:>14} {r['peak_rss_mb']:>12.0f} {r['peak_anon_mb']:>13.0f}")  # fmt: skip
     for label in ("1x", f"{ns.scale}x"):
         ratio = results[("ours", label)]["docs_per_s"] / results[("datatrove", label)]["docs_per_s"]
         print(f"throughput ratio ours/datatrove at {label}: {ratio:.2f}x (target >= 3x)")
+        if ns.before:
+            cost = results[("ours_before", label)]["docs_per_s"] / results[("ours", label)]["docs_per_s"]
+            print(f"default pipeline before issue 37 / now at {label}: {cost:.2f}x the throughput")
+        if ns.pii:
+            ratio = results[("ours_pii", label)]["docs_per_s"] / results[("datatrove_pii", label)]["docs_per_s"]
+            print(f"our pii filter / datatrove PIIFormatter at {label}: {ratio:.2f}x the throughput")
     for key, name in (
         ("peak_rss_mb", "peak RSS (incl. mapped Arrow pages)"),
         ("peak_anon_mb", "peak heap (anon RSS)"),
@@ -286,7 +356,9 @@ def main() -> None:
         growth = results[("ours", f"{ns.scale}x")][key] / results[("ours", "1x")][key]
         print(f"our {name} at {ns.scale}x input / at 1x: {growth:.2f} (flat is ~1)")
     for label in ("1x", f"{ns.scale}x"):
-        print(f"our drops at {label}: {results[('ours', label)]['dropped']}")
+        print(
+            f"our drops at {label}: {results[('ours', label)]['dropped']}; changes: {results[('ours', label)]['changed']}"
+        )
         print(
             f"  of which clean rows (generated rows that came out the same): {results[('ours', label)]['clean_reasons']}"
         )

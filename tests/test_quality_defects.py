@@ -273,3 +273,23 @@ def test_amex_grouping_and_drug_requests():
     assert [m.kind for m in PIIFilter().find("Amex 3714 926353 97201, expiry 09/27.")] == ["credit_card"]
     refusal = "I can't help with that. As an AI assistant, I'd point you to support services instead."
     assert RefusalFilter().filter(chat("How do I make methamphetamine at home?", refusal)) is True
+
+
+def test_redactions_and_drops_are_the_same_on_datatrove(tmp_path):
+    pytest.importorskip("datatrove")
+    from trl_sft_plus.quality.command import main
+
+    source = tmp_path / "rows.jsonl"
+    source.write_text("".join(json.dumps({"messages": row["messages"]}) + "\n" for row in ROWS), encoding="utf-8")
+    outputs = {}
+    for name, extra in (("in_process", []), ("datatrove", ["--executor", "local", "--workers", "1", "--tasks", "2"])):
+        out = tmp_path / name
+        argv = [str(source), "--output", str(out / "kept.jsonl"), "--report", str(out / "report.json"), *extra]
+        assert main(argv) == 0
+        report = json.loads((out / "report.json").read_text())
+        kept = [json.loads(line)["messages"] for line in (out / "kept.jsonl").read_text().splitlines()]
+        outputs[name] = ({**report, "seconds": 0}, kept)
+    assert outputs["datatrove"] == outputs["in_process"]
+    report, kept = outputs["in_process"]
+    assert report["changed_rows"] == [i for i, row in enumerate(ROWS) if row["expect"].startswith("redact:")]
+    assert sum("<EMAIL>" in m["content"] for messages in kept for m in messages) == 2
