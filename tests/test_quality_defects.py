@@ -293,3 +293,22 @@ def test_redactions_and_drops_are_the_same_on_datatrove(tmp_path):
     report, kept = outputs["in_process"]
     assert report["changed_rows"] == [i for i, row in enumerate(ROWS) if row["expect"].startswith("redact:")]
     assert sum("<EMAIL>" in m["content"] for messages in kept for m in messages) == 2
+
+
+def test_redaction_keeps_each_row_shape():
+    sharegpt = {
+        "conversations": [{"from": "human", "value": "Who?"}, {"from": "gpt", "value": "Mail jo@fastmail.com."}]
+    }
+    conversational = {"prompt": [{"role": "user", "content": [{"type": "text", "text": "Who?"}]}],
+                      "completion": [{"role": "assistant", "content": "Call (415) 867-5309."}]}  # fmt: skip
+    for raw, field in ((sharegpt, "conversations"), (conversational, "completion")):
+        kept, report = QualityPipeline(build_filters(["pii"])).run(Dataset.from_list([raw]))
+        assert report.changed_rows == [0]
+        assert json.dumps(kept[0][field]).count("<") == 1 and "fastmail" not in json.dumps(kept[0][field])
+    assert kept[0]["prompt"] == conversational["prompt"]
+
+
+def test_an_unreadable_patterns_file_names_the_filter_and_the_path(tmp_path):
+    missing = tmp_path / "nope.json"
+    with pytest.raises(FilterConfigError, match=f"'refusal'.*{missing.name}"):
+        build_filters(["refusal"], {"refusal": {"patterns_file": str(missing)}})

@@ -17,9 +17,6 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.filters.heuristic import is_sequential_string
-
 from ..base import FilterResult, QualityFilter, SFTRow
 
 # detect-secrets plugins whose regexes are used, by class name; the value group is 1 where the plugin's regex
@@ -89,6 +86,9 @@ def _slug(text: str) -> str:
 
 
 def _rules() -> list[tuple[str, re.Pattern, int]]:
+    # imported here: detect-secrets takes about half a second to import, paid only when the filter is built
+    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+
     classes = {
         cls.__name__: (secret_type, cls) for secret_type, cls in get_mapping_from_secret_type_to_class().items()
     }
@@ -162,6 +162,8 @@ def is_placeholder(value: str, url_password: bool = False) -> bool:
     core = re.sub(r"[^a-z0-9]", "", lowered)
     if len(set(core)) <= 2:
         return True
+    from detect_secrets.filters.heuristic import is_sequential_string
+
     return bool(is_sequential_string(value)) or any(window in core for window in _SEQUENCE_WINDOWS)
 
 
