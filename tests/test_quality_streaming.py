@@ -141,3 +141,21 @@ def test_other_ranks_get_the_main_process_redactions(tmp_path, monkeypatch):
 def _kept_indices(report, rows: int) -> list[int]:
     dropped = {entry["index"] for entry in report.dropped_rows}
     return [i for i in range(rows) if i not in dropped]
+
+
+def test_the_trainer_filters_a_streamed_dataset_as_batches_are_pulled(tmp_path, tiny_model_dir):
+    """No training step: the trainer is built on a streamed copy of the dirty set, one batch is pulled, one log made."""
+    from tests.conftest import plain_config
+    from trl_sft_plus import SFTPlusTrainer
+
+    config = plain_config(tmp_path, quality_filtering=True, max_steps=1, max_length=256)
+    trainer = SFTPlusTrainer(model=str(tiny_model_dir), args=config,
+                             train_dataset=Dataset.from_list(ROWS).to_iterable_dataset())  # fmt: skip
+    report = trainer.quality_reports["train"]
+    assert report.streaming and report.kept_rows + report.dropped_count == report.input_rows
+    batch = next(iter(trainer.get_train_dataloader()))
+    assert batch["input_ids"].shape[0] == 4 and report.input_rows >= 4 and report.dropped_count > 0
+    trainer.log({"loss": 1.0})
+    assert trainer.state.log_history[-1]["quality/input_rows"] == report.input_rows
+    saved = json.loads((tmp_path / "quality_report_train.json").read_text())
+    assert saved["streaming"] and saved["input_rows"] == report.input_rows
