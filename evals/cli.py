@@ -19,7 +19,7 @@ from trl_sft_plus.models import ModelLoadError, resolve_model_path
 from trl_sft_plus.validation.sandbox import SandboxUnavailable, isolation
 from trl_sft_plus.validation.scorers import CODE_EXECUTION_ENV, code_execution_allowed
 
-from . import base_cache
+from . import base_cache, baseline
 from .compare import build_results, run_comparison
 from .environment import check_recipe, environment_block, read_training_record
 from .gate import DEFAULT_TOLERANCE, TRACKED_METRICS, GateError, GateReport, check_against_base, check_against_baseline
@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = commands.add_parser("validate", help="check suite files and report bad rows by line number")
     validate.add_argument("suite", nargs="*", help="suite files or shipped names (default: all shipped)")
+    baseline.add_parser(commands)
     return parser
 
 
@@ -337,9 +338,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console()
     if not console.is_terminal:
         console.width = max(console.width, 120)  # CI logs: do not squeeze the comparison table into 80 columns
-    handlers = {"compare": run_compare, "gate": run_gate, "noise": run_noise, "validate": run_validate}
+    handlers = {
+        "compare": run_compare, "gate": run_gate, "noise": run_noise, "validate": run_validate, "baseline": baseline.run,
+    }  # fmt: skip
     try:
         return handlers[args.command](args, console)
-    except (SuiteError, ModelLoadError, ResultsError, GateError, UsageError, SandboxUnavailable) as error:
+    except (
+        SuiteError, ModelLoadError, ResultsError, GateError, UsageError, SandboxUnavailable, baseline.BaselineError
+    ) as error:  # fmt: skip
         Console(stderr=True).print(f"error: {error}", style="red", markup=False, highlight=False, soft_wrap=True)
         return EXIT_BAD_INPUT
