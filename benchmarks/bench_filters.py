@@ -2,7 +2,9 @@
 
 Also timed in the same run: our pipeline with only the filters it had before the data-defect filters of issue 37
 (`--before`: structure, hygiene, length, repetition, code, exact and near dedup), and, side by side, our `pii` filter
-alone against datatrove's `PIIFormatter` (emails and public IPs) on the same documents (`--pii`).
+alone against datatrove's `PIIFormatter` (emails and public IPs) on the same documents (`--pii`). `--per-filter`
+times each default filter alone; `--shipped` gives the share of each shipped data set that each of issue 37's
+filters drops or changes.
 
 Rows are generated: 65% chat answers (slot grammar over 30 topics), 25% short fenced Python functions, 10% the
 classic degenerate rows (the prompt repeated line by line, a question asked again and again, `global` repeated and
@@ -238,6 +240,33 @@ def per_filter(rows: int, seed: int = 0) -> None:
         print(f"  {quality_filter.name:<16} {1e6 * (time.perf_counter() - started) / len(views):8.1f}")
 
 
+NEW_FILTERS = ["template_tokens", "secrets", "pii", "refusal", "web_residue", "cutoff", "language"]
+SHIPPED = ["haiku", "haiku-heldout", "chat", "python-functions", "python-stdlib"]
+
+
+def shipped_effect() -> None:
+    """Share of each shipped data set's rows that each of issue 37's filters drops or changes, run alone (SmolLM2's
+    tokenizer), with the rows it touched."""
+    from trl_sft_plus.data_loading import load_rows
+    from trl_sft_plus.models import load_tokenizer
+    from trl_sft_plus.quality import QualityPipeline, build_filters
+
+    tokenizer = load_tokenizer()
+    print(f"{'data set':<18} {'rows':>6} " + " ".join(f"{name:>15}" for name in NEW_FILTERS))
+    touched = []
+    for data in SHIPPED:
+        dataset = load_rows(data)
+        shares = []
+        for name in NEW_FILTERS:
+            _, report = QualityPipeline(build_filters([name], tokenizer=tokenizer)).run(dataset)
+            rows = [d["index"] for d in report.dropped_rows] + report.changed_rows
+            shares.append(f"{100 * len(rows) / len(dataset):.2f}%")
+            touched += [(data, name, report.dropped, report.changed, sorted(rows))] if rows else []
+        print(f"{data:<18} {len(dataset):>6} " + " ".join(f"{share:>15}" for share in shares))
+    for data, name, dropped, changed, rows in touched:
+        print(f"{data} / {name}: rows {rows}, dropped {dropped}, changed {changed}")
+
+
 def worker(ns: argparse.Namespace) -> None:
     import datasets
 
@@ -304,6 +333,7 @@ def main() -> None:
     parser.add_argument("--num-proc", type=int, default=1, help="processes for both implementations")
     parser.add_argument("--no-tokenizer", action="store_true", help="skip the length filter (no SmolLM2 tokenizer)")
     parser.add_argument("--per-filter", action="store_true", help="only time each default filter alone, per row")
+    parser.add_argument("--shipped", action="store_true", help="only measure what the new filters do to shipped data")
     parser.add_argument("--before", action="store_true", help="also time the default filters before issue 37")
     parser.add_argument("--pii", action="store_true", help="also time our pii filter against datatrove's PIIFormatter")
     parser.add_argument("--worker", choices=["prepare", "ours", "ours_before", "ours_pii", "datatrove", "datatrove_pii"],
@@ -315,6 +345,8 @@ def main() -> None:
         return worker(ns)
     if ns.per_filter:
         return per_filter(ns.rows)
+    if ns.shipped:
+        return shipped_effect()
     if importlib.util.find_spec("spacy") is None or importlib.util.find_spec("datatrove") is None:
         raise SystemExit("The comparison runs datatrove with its English word tokenizer: pip install datatrove spacy")
     with tempfile.TemporaryDirectory(prefix="bench-filters-") as tmp:
