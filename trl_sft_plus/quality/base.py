@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -152,6 +152,25 @@ class SFTRow:
     def count_change(self, kind: str, count: int = 1) -> None:
         """Count `count` changes of `kind` (`filter:kind`, e.g. `pii:email`) made to this row."""
         self.changes[kind] = self.changes.get(kind, 0) + count
+
+    def redact(self, find: Callable[[str], Iterable[Any]], placeholder: Callable[[str], str], name: str) -> None:
+        """Replace each span that `find(text)` yields in every turn (objects with `start`, `end`, `kind`, in order; a
+        span that overlaps an earlier one was redacted with it) by `placeholder(kind)`, counted as `name:kind`."""
+        counts: dict[str, int] = {}
+
+        def replace(text: str) -> str:
+            pieces, last = [], 0
+            for match in find(text):
+                if match.start < last:
+                    continue
+                pieces += [text[last : match.start], placeholder(match.kind)]
+                last = match.end
+                counts[match.kind] = counts.get(match.kind, 0) + 1
+            return "".join(pieces) + text[last:] if pieces else text
+
+        self.edit_texts(replace)
+        for kind, count in counts.items():
+            self.count_change(f"{name}:{kind}", count)
 
     def source_values(self) -> dict[str, Any]:
         """The stored fields the filters read, as they are now (edited or not): what a changed row writes back."""

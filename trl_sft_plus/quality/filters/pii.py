@@ -223,17 +223,5 @@ class PIIFilter(QualityFilter):
             return True
         if self.action == "drop" or not row.editable:
             return False, first.kind
-        counts: dict[str, int] = {}
-
-        def redact(text: str) -> str:
-            pieces, last = [], 0
-            for match in self.find(text):
-                pieces += [text[last : match.start], PLACEHOLDERS[match.kind]]
-                last = match.end
-                counts[match.kind] = counts.get(match.kind, 0) + 1
-            return "".join(pieces) + text[last:] if pieces else text
-
-        row.edit_texts(redact)
-        for kind, count in counts.items():
-            row.count_change(f"{self.name}:{kind}", count)
+        row.redact(self.find, PLACEHOLDERS.__getitem__, self.name)
         return True

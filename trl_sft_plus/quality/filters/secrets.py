@@ -202,19 +202,5 @@ class SecretsFilter(QualityFilter):
             return True
         if self.action == "drop" or not row.editable:
             return False, found[0].kind
-        kinds: dict[str, int] = {}
-
-        def redact(text: str) -> str:
-            pieces, last = [], 0
-            for match in scanner().find(text):
-                if match.start < last:
-                    continue  # overlapping rules: the first one redacted it
-                pieces += [text[last : match.start], self.placeholder]
-                last = match.end
-                kinds[match.kind] = kinds.get(match.kind, 0) + 1
-            return "".join(pieces) + text[last:] if pieces else text
-
-        row.edit_texts(redact)
-        for kind, count in kinds.items():
-            row.count_change(f"{self.name}:{kind}", count)
+        row.redact(scanner().find, lambda _kind: self.placeholder, self.name)  # overlapping rules: the first one wins
         return True
