@@ -10,8 +10,13 @@ import torch
 from datasets import Dataset
 
 from trl_sft_plus import SFTPlusTrainer
-from trl_sft_plus.generation import GenerationSettings, GenerationStats, encode_prompt, generate
-from trl_sft_plus.generation import supports_continuous_batching
+from trl_sft_plus.generation import (
+    GenerationSettings,
+    GenerationStats,
+    encode_prompt,
+    generate,
+    supports_continuous_batching,
+)
 from trl_sft_plus.testing import TINY_ARCHITECTURES, tiny_causal_lm
 
 from .conftest import chat_rows, oracle_drafts, plain_config

@@ -44,9 +44,13 @@ def run_example(tmp_path: Path, model_dir: Path, processes: int, *extra: str) ->
 
 
 @pytest.mark.distributed
-def test_two_processes_match_one_process(tmp_path, tiny_model_dir):
-    one = run_example(tmp_path, tiny_model_dir, 1)
-    two = run_example(tmp_path, tiny_model_dir, 2)
+def test_two_processes_match_one_process(tmp_path, word_model):
+    """On the word model, whose greedy choices have clear margins: a uniformly random model's near-ties flipped
+    between the 1- and 2-process runs on AVX2-only cores (one answer of 16, from d5d8010 on), float rounding the
+    processes do not share, not a difference in what they generate."""
+    model_dir = word_model[0]
+    one = run_example(tmp_path, model_dir, 1)
+    two = run_example(tmp_path, model_dir, 2)
 
     report_one = json.loads((one / "quality_report_train.json").read_text())
     report_two = json.loads((two / "quality_report_train.json").read_text())
@@ -59,7 +63,9 @@ def test_two_processes_match_one_process(tmp_path, tiny_model_dir):
     gen_keys = sorted(key for key in before_one if key.startswith("eval_gen_"))
     assert "eval_gen_seq_rep_4" in gen_keys and "eval_gen_haiku_valid" in gen_keys
     assert {key: before_one[key] for key in gen_keys} == {key: before_two[key] for key in gen_keys}
-    assert before_one["eval_loss"] == pytest.approx(before_two["eval_loss"], rel=1e-5)
+    # each rank evaluates half the rows, padded to its own batches: the same loss up to fp32 rounding of a model whose
+    # logits are large (the word model: 3e-4 relative on AVX2-only cores)
+    assert before_one["eval_loss"] == pytest.approx(before_two["eval_loss"], rel=1e-3)
 
     generations = sorted((one / "generations").glob("eval_step000000*.jsonl"))
     assert generations and generations[0].read_text() == (two / "generations" / generations[0].name).read_text()

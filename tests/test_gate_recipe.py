@@ -3,7 +3,6 @@ recipes on purpose with --allow-recipe-mismatch; `nox -s eval` records what it t
 
 from __future__ import annotations
 
-
 from trl_sft_plus.evals import environment, run_eval
 from trl_sft_plus.evals.cli import main
 from trl_sft_plus.evals.results import write_json
@@ -47,7 +46,8 @@ def test_mismatches_name_each_run_and_field():
     assert environment.recipe_mismatches(None, baselines) == []  # no record here: nothing to compare
     older = _trained(recipe=None)["training"]  # a baseline from before the recipe record
     assert environment.recipe_mismatches(_trained()["training"], {"e.json": older}) == [
-        f"e.json: training.recipe.{key} = {value!r} here, 'not recorded' there" for key, value in sorted(RECIPE.items())
+        f"e.json: training.recipe.{key} = {value!r} here, 'not recorded' there"
+        for key, value in sorted(RECIPE.items())
     ]
 
 
@@ -67,7 +67,9 @@ def test_a_stale_baseline_is_refused_unless_allowed(tmp_path, capsys):
 def test_run_eval_records_its_recipe(tmp_path):
     args = run_eval.training_config(tmp_path, 180, 0)
     recipe = run_eval.recipe(args, None, 0)
-    assert recipe["learning_rate"] == run_eval.LEARNING_RATE and recipe["haiku_rows"] == run_eval.DEFAULT_SIZES["haiku"]
+    assert (
+        recipe["learning_rate"] == run_eval.LEARNING_RATE and recipe["haiku_rows"] == run_eval.DEFAULT_SIZES["haiku"]
+    )
     assert recipe["base_model"] == "HuggingFaceTB/SmolLM2-135M-Instruct" and recipe["batch_size"] == 8
     assert len(recipe["data_sha256"]) == 64 and recipe["data_sha256"] == run_eval.shipped_data_digest()
     assert run_eval.recipe(args, 500, 16)["haiku_rows"] == 500

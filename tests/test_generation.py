@@ -9,8 +9,8 @@ import pytest
 import torch
 
 import trl_sft_plus.generation as generation
-from trl_sft_plus.generation.continuous import PromptLookup
 from trl_sft_plus.generation import GenerationSettings, GenerationStats, generate, plan_groups
+from trl_sft_plus.generation.continuous import PromptLookup
 from trl_sft_plus.testing import tiny_causal_lm
 
 from .conftest import oracle_drafts
