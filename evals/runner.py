@@ -102,29 +102,29 @@ def weights_fingerprint(path: str | Path, base: str | None = None) -> str | None
         return None
     if models.is_adapter_folder(folder):
         return adapter_fingerprint(folder, base)
-    suffixes = (".safetensors", *models.PICKLE_SUFFIXES)
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in suffixes)
-    if not files:
-        return None
-    digest = hashlib.sha256()
-    for file in files:
-        with file.open("rb") as handle:
-            digest.update(file.name.encode() + b"\0" + hashlib.file_digest(handle, "sha256").digest())
-    return digest.hexdigest()
+    files = _weight_files(folder)
+    return _digest_files(hashlib.sha256(), files).hexdigest() if files else None
 
 
 def adapter_fingerprint(folder: Path, base: str | None = None) -> str:
     """sha256 over an adapter's weight files and its base's fingerprint (`base`, else the one its config names): the
     same adapter on other base weights answers differently. A hub base without local files counts by its id."""
     base_path = models.resolve_model_path(base or models.adapter_base(folder))
-    adapter_files = sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix in (".safetensors", *models.PICKLE_SUFFIXES)
-    )
     digest = hashlib.sha256(b"base\0" + (weights_fingerprint(base_path) or base_path).encode())
-    for file in adapter_files:
+    return _digest_files(digest, _weight_files(folder)).hexdigest()
+
+
+def _weight_files(folder: Path) -> list[Path]:
+    suffixes = (".safetensors", *models.PICKLE_SUFFIXES)
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in suffixes)
+
+
+def _digest_files(digest: Any, files: list[Path]) -> Any:
+    """`digest` updated with each file's name and content sha256, in order."""
+    for file in files:
         with file.open("rb") as handle:
             digest.update(file.name.encode() + b"\0" + hashlib.file_digest(handle, "sha256").digest())
-    return digest.hexdigest()
+    return digest
 
 
 def score_answers(
